@@ -1,0 +1,124 @@
+package pouw
+
+import (
+	"encoding/binary"
+
+	"lukechampine.com/blake3/guts"
+)
+
+// Noise labels of the PRF (§4), zero-padded to 32 bytes.
+var (
+	labelA = noiseLabel("A_tensor")
+	labelB = noiseLabel("B_tensor")
+)
+
+func noiseLabel(s string) (l [32]byte) {
+	copy(l[:], s)
+	return l
+}
+
+// keyedHash64 is BLAKE3 keyed with key over exactly one 64-byte message: a
+// single compression, no allocation. The PRF, the salted commitments and the
+// ticket are all messages of this size.
+func keyedHash64(key *[32]byte, msg *[64]byte) [32]byte {
+	var n guts.Node
+	for i := range n.CV {
+		n.CV[i] = binary.LittleEndian.Uint32(key[4*i:])
+	}
+	n.Block = guts.BytesToWords(*msg)
+	n.BlockLen = guts.BlockSize
+	n.Flags = guts.FlagChunkStart | guts.FlagChunkEnd | guts.FlagRoot | guts.FlagKeyedHash
+	words := guts.CompressNode(n)
+	var out [32]byte
+	for i := range 8 {
+		binary.LittleEndian.PutUint32(out[4*i:], words[i])
+	}
+	return out
+}
+
+// prf is G(key, label, slot, index) of §4: the keyed hash of eight int32
+// slots (all zero but slot number `slot`, which holds index+1) and the label.
+func prf(key *[32]byte, label *[32]byte, slot int, index uint32) [32]byte {
+	var msg [64]byte
+	binary.LittleEndian.PutUint32(msg[4*slot:], index+1)
+	copy(msg[32:], label[:])
+	return keyedHash64(key, &msg)
+}
+
+// denseNoiseRow fills dst (len r) with row `row` of a dense noise factor
+// (E_AL for A, E_BRᵀ for B): entry (row, j) is byte idx%32 of
+// G(key, label, 0, idx/32) masked to 6 bits and centred, idx = row·r + j.
+// r is a multiple of 32, so a row is exactly r/32 whole PRF outputs.
+func denseNoiseRow(dst []int8, key, label *[32]byte, row int) {
+	r := len(dst)
+	base := uint32(row * r / 32)
+	for c := 0; c < r/32; c++ {
+		out := prf(key, label, 0, base+uint32(c))
+		for b, x := range out {
+			dst[32*c+b] = int8(x&63) - 32
+		}
+	}
+}
+
+// denseNoise returns rows×r entries of a dense noise factor, row-major.
+func denseNoise(key, label *[32]byte, rows, r int) []int8 {
+	out := make([]int8, rows*r)
+	for i := 0; i < rows; i++ {
+		denseNoiseRow(out[i*r:(i+1)*r], key, label, i)
+	}
+	return out
+}
+
+// NoisePair is the sparse ±1 pair of one line l of k: the sparse factor
+// (E_AR for A, E_BL for B) holds +1 at First and −1 at Second.
+type NoisePair struct {
+	First, Second uint16
+}
+
+// sparsePairs returns the k pairs of a sparse noise factor (§4):
+// u = u32 at bytes 4(l%8) of G(key, label, 1, l/8), first = u & (r−1),
+// second = first XOR (1 + mulhi32(r−1, u)), which is never first.
+func sparsePairs(key, label *[32]byte, k, r int) []NoisePair {
+	pairs := make([]NoisePair, k)
+	var out [32]byte
+	for l := 0; l < k; l++ {
+		if l%8 == 0 {
+			out = prf(key, label, 1, uint32(l/8))
+		}
+		u := binary.LittleEndian.Uint32(out[4*(l%8):])
+		first := u & uint32(r-1)
+		hi := uint32((uint64(r-1) * uint64(u)) >> 32)
+		pairs[l] = NoisePair{First: uint16(first), Second: uint16(first ^ (1 + hi))}
+	}
+	return pairs
+}
+
+// addNoiseRow sets dst[l] = src[l] + f[pairs[l].First] − f[pairs[l].Second]:
+// one row of A' = A + E_AL·E_AR (or of B'ᵀ), formed without multiplications.
+// With src in [−64, 64] and f in [−32, 31] the result lies in [−127, 127].
+func addNoiseRow(dst, src, f []int8, pairs []NoisePair) {
+	for l, p := range pairs {
+		dst[l] = src[l] + f[p.First] - f[p.Second]
+	}
+}
+
+// Noise holds the four noise factors of one product (§4): the dense E_AL
+// (m×r) and E_BRᵀ (n×r), and the sparse pairs of E_AR (r×k) and E_BL (k×r).
+type Noise struct {
+	Rank   int
+	AL     []int8 // m×r, row-major
+	BRT    []int8 // n×r, row-major: row j belongs to column j of B
+	PairsA []NoisePair
+	PairsB []NoisePair
+}
+
+// NewNoise derives the noise of an m×k by k×n product of rank r from its seeds.
+func NewNoise(s Seeds, m, n, k, r int) *Noise {
+	return &Noise{
+		Rank:   r,
+		AL:     denseNoise(&s.SA, &labelA, m, r),
+		BRT:    denseNoise(&s.SB, &labelB, n, r),
+		PairsA: sparsePairs(&s.SA, &labelA, k, r),
+		PairsB: sparsePairs(&s.SB, &labelB, k, r),
+	}
+}

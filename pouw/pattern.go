@@ -1,0 +1,254 @@
+package pouw
+
+import "fmt"
+
+// PatternSize is the serialised length of a periodic pattern (§2).
+const PatternSize = 6
+
+// maxPatternPeriod bounds the span of a pattern (§2).
+const maxPatternPeriod = 1 << 24
+
+// patternDims is the number of (stride, length) dimensions in a pattern.
+const patternDims = 3
+
+// PatternDim is one dimension of a periodic pattern: Length indices Stride apart.
+type PatternDim struct {
+	Stride uint32
+	Length uint32
+}
+
+// Pattern describes the rows (or columns) of one tile relative to the tile's
+// offset: the index set {a·s0 + b·s1 + c·s2 : a < l0, b < l1, c < l2}.
+// A Pattern is always held in canonical form (what FromList produces and
+// DecodePattern accepts), so two equal index sets have equal Patterns.
+type Pattern struct {
+	Dims [patternDims]PatternDim
+}
+
+// Contiguous returns the pattern of n consecutive indices [0, n).
+func Contiguous(n int) (Pattern, error) {
+	idx := make([]uint32, n)
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	return FromList(idx)
+}
+
+// FromList builds the canonical pattern of an index list, as a verifier does
+// from the opened row indices minus the tile offset. The list must start at 0
+// and be strictly ascending; it must be a product of at most three arithmetic
+// progressions whose strides nest.
+func FromList(indices []uint32) (Pattern, error) {
+	if len(indices) == 0 {
+		return Pattern{}, ruleErr(ErrBadParams, "pattern: empty index list")
+	}
+	if indices[0] != 0 {
+		return Pattern{}, ruleErr(ErrBadParams, "pattern: index list starts at %d, want 0", indices[0])
+	}
+	for i := 1; i < len(indices); i++ {
+		if indices[i] <= indices[i-1] {
+			return Pattern{}, ruleErr(ErrBadParams, "pattern: indices not strictly ascending at position %d", i)
+		}
+	}
+	// Peel off the outermost dimension each round: the smallest period p that
+	// splits the list into len/p shifted copies of its first p entries.
+	x := indices
+	var dims []PatternDim
+	for len(x) > 1 {
+		p := smallestPeriod(x)
+		if p == 0 {
+			return Pattern{}, ruleErr(ErrBadParams, "pattern: %d indices are not periodic", len(x))
+		}
+		dims = append(dims, PatternDim{Stride: x[p], Length: uint32(len(x) / p)})
+		x = x[:p]
+	}
+	if len(dims) > patternDims {
+		return Pattern{}, ruleErr(ErrBadParams, "pattern: needs %d dimensions, at most %d allowed", len(dims), patternDims)
+	}
+	var pat Pattern
+	for i := range dims {
+		pat.Dims[i] = dims[len(dims)-1-i]
+	}
+	period := uint64(1)
+	if len(dims) > 0 {
+		last := pat.Dims[len(dims)-1]
+		period = uint64(last.Stride) * uint64(last.Length)
+	}
+	if period > maxPatternPeriod {
+		return Pattern{}, ruleErr(ErrBadParams, "pattern: period %d exceeds %d", period, maxPatternPeriod)
+	}
+	for i := len(dims); i < patternDims; i++ {
+		pat.Dims[i] = PatternDim{Stride: uint32(period), Length: 1}
+	}
+	// The nesting rules are those of the encoding: a list that FromList can
+	// split but Encode cannot represent is rejected here.
+	if _, err := pat.encode(); err != nil {
+		return Pattern{}, err
+	}
+	return pat, nil
+}
+
+// smallestPeriod returns the smallest p in [1, len(x)) with len(x) % p == 0
+// and x[i] + x[p] == x[i+p] for every i, or 0 if there is none.
+func smallestPeriod(x []uint32) int {
+	for p := 1; p < len(x); p++ {
+		if len(x)%p != 0 {
+			continue
+		}
+		ok := true
+		for i := 0; i+p < len(x); i++ {
+			if x[i]+x[p] != x[i+p] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return p
+		}
+	}
+	return 0
+}
+
+// Encode returns the 6-byte serialisation (§2).
+func (p Pattern) Encode() [PatternSize]byte {
+	b, err := p.encode()
+	if err != nil {
+		// Patterns are only built by FromList and DecodePattern, which both
+		// validate; an invalid one is a programming error in this package.
+		panic(fmt.Sprintf("pouw: encoding invalid pattern %v: %v", p.Dims, err))
+	}
+	return b
+}
+
+// encode serialises each dimension as (factor−1, length−1) where factor is the
+// stride divided by the span of the dimensions before it.
+func (p Pattern) encode() ([PatternSize]byte, error) {
+	var b [PatternSize]byte
+	minStride := uint64(1)
+	for i, d := range p.Dims {
+		stride, length := uint64(d.Stride), uint64(d.Length)
+		if length == 0 || stride == 0 || stride%minStride != 0 {
+			return b, ruleErr(ErrBadParams, "pattern: dimension %d (stride %d, length %d) does not nest", i, stride, length)
+		}
+		factor := stride / minStride
+		if factor > 256 || length > 256 {
+			return b, ruleErr(ErrBadParams, "pattern: dimension %d (stride %d, length %d) does not fit a byte", i, stride, length)
+		}
+		if i > 0 && factor == 1 && length > 1 {
+			return b, ruleErr(ErrBadParams, "pattern: dimension %d continues the stride of dimension %d", i, i-1)
+		}
+		b[2*i] = byte(factor - 1)
+		b[2*i+1] = byte(length - 1)
+		minStride = stride * length
+	}
+	if minStride > maxPatternPeriod {
+		return b, ruleErr(ErrBadParams, "pattern: period %d exceeds %d", minStride, maxPatternPeriod)
+	}
+	seenUnit := false
+	for i, d := range p.Dims {
+		if seenUnit && (b[2*i] != 0 || b[2*i+1] != 0) {
+			return b, ruleErr(ErrBadParams, "pattern: dimension %d used after a length-1 dimension", i)
+		}
+		if d.Length == 1 {
+			seenUnit = true
+		}
+	}
+	return b, nil
+}
+
+// DecodePattern parses and strictly validates a 6-byte pattern: it must be the
+// canonical encoding of its own index list.
+func DecodePattern(b []byte) (Pattern, error) {
+	if len(b) != PatternSize {
+		return Pattern{}, ruleErr(ErrBadEncoding, "pattern: %d bytes, want %d", len(b), PatternSize)
+	}
+	var p Pattern
+	minStride := uint64(1)
+	for i := range p.Dims {
+		stride := (uint64(b[2*i]) + 1) * minStride
+		length := uint64(b[2*i+1]) + 1
+		if stride*length > maxPatternPeriod {
+			return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: period exceeds %d", b, maxPatternPeriod)
+		}
+		p.Dims[i] = PatternDim{Stride: uint32(stride), Length: uint32(length)}
+		minStride = stride * length
+	}
+	// Strict round trip: the list this pattern describes must rebuild the
+	// very same bytes.
+	canon, err := FromList(p.Indices())
+	if err != nil {
+		return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: %v", b, err)
+	}
+	if canon.Encode() != [PatternSize]byte(b) {
+		return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x is not canonical (want %x)", b, canon.Encode())
+	}
+	return canon, nil
+}
+
+// Len is the number of indices in the pattern (the tile's height or width).
+func (p Pattern) Len() int {
+	n := 1
+	for _, d := range p.Dims {
+		n *= int(d.Length)
+	}
+	return n
+}
+
+// Max is the largest index of the pattern.
+func (p Pattern) Max() uint32 {
+	var m uint32
+	for _, d := range p.Dims {
+		m += d.Stride * (d.Length - 1)
+	}
+	return m
+}
+
+// Period is the span after which the pattern repeats: stride·length of its
+// outermost dimension.
+func (p Pattern) Period() uint32 {
+	d := p.Dims[patternDims-1]
+	return d.Stride * d.Length
+}
+
+// Indices lists the pattern's indices in ascending order.
+func (p Pattern) Indices() []uint32 {
+	out := make([]uint32, 0, p.Len())
+	d := p.Dims
+	for c := uint32(0); c < d[2].Length; c++ {
+		for b := uint32(0); b < d[1].Length; b++ {
+			for a := uint32(0); a < d[0].Length; a++ {
+				out = append(out, a*d[0].Stride+b*d[1].Stride+c*d[2].Stride)
+			}
+		}
+	}
+	return out
+}
+
+// IsContiguous reports whether the pattern is [0, Len()).
+func (p Pattern) IsContiguous() bool {
+	return p.Dims[0].Stride == 1 && p.Dims[1].Length == 1
+}
+
+// ValidOffset reports whether o may be a tile offset: tiles at valid offsets
+// are disjoint and together cover every index (§2).
+func (p Pattern) ValidOffset(o uint64) bool {
+	for i := patternDims - 1; i >= 0; i-- {
+		d := p.Dims[i]
+		o %= uint64(d.Stride) * uint64(d.Length)
+		if o >= uint64(d.Stride) {
+			return false
+		}
+	}
+	return true
+}
+
+// Offsets lists every valid tile offset o with o + Max() < size, ascending.
+func (p Pattern) Offsets(size int) []int {
+	var out []int
+	for o := 0; o+int(p.Max()) < size; o++ {
+		if p.ValidOffset(uint64(o)) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
