@@ -57,19 +57,19 @@ func TestProfileCheck(t *testing.T) {
 		ok         bool
 	}{
 		{Local, 784, 32, 16, 16, 128, 1024, true},
-		{Local, 31, 32, 16, 16, 128, 128, false},   // k < r
-		{Local, 784, 48, 16, 16, 128, 128, false},  // rank not a power of two
-		{Local, 784, 16, 16, 16, 128, 128, false},  // rank below 32
-		{Local, 784, 32, 16, 18, 128, 128, false},  // h·w > 256
-		{Local, 784, 32, 15, 16, 128, 128, false},  // odd h
-		{Local, 784, 32, 2, 2, 128, 128, true},     // h·w = 4
-		{Local, 784, 32, 16, 16, 10, 128, false},   // tile taller than m
+		{Local, 31, 32, 16, 16, 128, 128, false},  // k < r
+		{Local, 784, 48, 16, 16, 128, 128, false}, // rank not a power of two
+		{Local, 784, 16, 16, 16, 128, 128, false}, // rank below 32
+		{Local, 784, 32, 16, 18, 128, 128, false}, // h·w > 256
+		{Local, 784, 32, 15, 16, 128, 128, false}, // odd h
+		{Local, 784, 32, 2, 2, 128, 128, true},    // h·w = 4
+		{Local, 784, 32, 16, 16, 10, 128, false},  // tile taller than m
 		{Pearl, 2048, 128, 16, 16, 4096, 4096, true},
 		{Pearl, 1024, 128, 16, 16, 4096, 4096, false}, // k < 16r
 		{Pearl, 2048, 64, 16, 16, 4096, 4096, false},  // r < 128
 		{Pearl, 2050, 128, 16, 16, 4096, 4096, false}, // k not a multiple of 64
 		{Pearl, 2048, 128, 4, 4, 4096, 4096, false},   // h·w < 32
-		{Pearl, 65536, 128, 16, 16, 4096, 4096, true},  // k = 4r² = 65536
+		{Pearl, 65536, 128, 16, 16, 4096, 4096, true}, // k = 4r² = 65536
 		{Pearl, 65536, 1024, 16, 16, 4096, 4096, true},
 		{Local, 65536, 1024, 16, 16, 1 << 24, 1<<24 + 1, false}, // n too big
 	}

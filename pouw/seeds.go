@@ -42,30 +42,38 @@ func saltedCommitment(salt *[32]byte, root [32]byte, rows uint32) [32]byte {
 	var msg [64]byte
 	copy(msg[:32], root[:])
 	binary.LittleEndian.PutUint32(msg[32:], rows)
-	var out [32]byte
-	h := blake3.New(32, salt[:])
-	h.Write(msg[:])
-	h.Sum(out[:0])
-	return out
+	return keyedHash64(salt, &msg)
 }
 
 // DeriveSeeds runs the two-stage Fiat–Shamir chain (§3):
 // s_B = H(job_key ‖ HB), s_A = H(s_B ‖ HA), where HA, HB are the salted
 // commitments (version 3) or the raw roots hash_a, hash_b (versions 1–2).
 func DeriveSeeds(version uint32, jobKey, hashA, hashB [32]byte, m, n uint32) (Seeds, error) {
-	ha, hb := hashA, hashB
+	ha, hb, err := chainCommitments(version, hashA, hashB, m, n)
+	if err != nil {
+		return Seeds{}, err
+	}
+	return seedsFrom(jobKey, ha, hb), nil
+}
+
+// chainCommitments returns the HA, HB that certificate version feeds to the
+// seed chain.
+func chainCommitments(version uint32, hashA, hashB [32]byte, m, n uint32) (ha, hb [32]byte, err error) {
 	switch version {
 	case CertSalted:
-		ha = saltedCommitment(&SaltA, hashA, m)
-		hb = saltedCommitment(&SaltB, hashB, n)
+		return saltedCommitment(&SaltA, hashA, m), saltedCommitment(&SaltB, hashB, n), nil
 	case CertV1, CertV2:
-	default:
-		return Seeds{}, ruleErr(ErrUnsupportedVersion, "certificate version %d (want 1, 2 or 3)", version)
+		return hashA, hashB, nil
 	}
+	return ha, hb, ruleErr(ErrUnsupportedVersion, "certificate version %d (want 1, 2 or 3)", version)
+}
+
+// seedsFrom chains B's seed first, then A's: B is fixed before A's noise is known.
+func seedsFrom(jobKey, ha, hb [32]byte) Seeds {
 	var s Seeds
 	s.SB = hashPair(jobKey, hb)
 	s.SA = hashPair(s.SB, ha)
-	return s, nil
+	return s
 }
 
 // hashPair is the unkeyed H(a ‖ b).
