@@ -2,6 +2,7 @@ package pouw
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -547,4 +548,23 @@ func BenchmarkVerifyRows(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A miner opens two rows of a 3×1500 matrix; a verifier that knows only the
+// job key, the root and the shape gets the rows back.
+func ExampleOpenRows() {
+	var key [32]byte // the job key (PROTOCOL.md §3)
+	data := make([]byte, 3*1500)
+	data[1500] = 0xFF // row 1 starts with -1
+	mp, err := OpenRows(&key, data, 1500, []uint64{1, 2})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(mp.Proof.Root == CommitmentRoot(&key, data), mp.Proof.LeafIndices)
+
+	rows, err := mp.VerifyRows(&key, 3, 1500)
+	fmt.Println(err, rows[0][0], len(rows[1]))
+	// Output:
+	// true [1 2 3 4]
+	// <nil> -1 1500
 }

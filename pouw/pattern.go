@@ -80,8 +80,8 @@ func FromList(indices []uint32) (Pattern, error) {
 	for i := len(dims); i < patternDims; i++ {
 		pat.Dims[i] = PatternDim{Stride: uint32(period), Length: 1}
 	}
-	// The nesting rules are those of the encoding: a list that FromList can
-	// split but Encode cannot represent is rejected here.
+	// A list FromList can split but the encoding cannot represent (strides
+	// that do not nest, lengths over 256) is rejected here.
 	if _, err := pat.encode(); err != nil {
 		return Pattern{}, err
 	}
@@ -120,69 +120,62 @@ func (p Pattern) Encode() [PatternSize]byte {
 	return b
 }
 
-// encode serialises each dimension as (factor−1, length−1) where factor is the
-// stride divided by the span of the dimensions before it.
+// encode serialises each dimension as (factor−1, length−1), where factor is
+// the stride divided by the span of the dimensions before it, and checks
+// that the bytes decode to the same pattern (Pearl's is_valid).
 func (p Pattern) encode() ([PatternSize]byte, error) {
 	var b [PatternSize]byte
 	minStride := uint64(1)
 	for i, d := range p.Dims {
 		stride, length := uint64(d.Stride), uint64(d.Length)
-		if length == 0 || stride == 0 || stride%minStride != 0 {
-			return b, ruleErr(ErrBadParams, "pattern: dimension %d (stride %d, length %d) does not nest", i, stride, length)
+		if length == 0 || stride == 0 || stride%minStride != 0 || stride/minStride > 256 || length > 256 {
+			return b, ruleErr(ErrBadParams, "pattern: dimension %d (stride %d, length %d) cannot be encoded", i, stride, length)
 		}
-		factor := stride / minStride
-		if factor > 256 || length > 256 {
-			return b, ruleErr(ErrBadParams, "pattern: dimension %d (stride %d, length %d) does not fit a byte", i, stride, length)
-		}
-		if i > 0 && factor == 1 && length > 1 {
-			return b, ruleErr(ErrBadParams, "pattern: dimension %d continues the stride of dimension %d", i, i-1)
-		}
-		b[2*i] = byte(factor - 1)
+		b[2*i] = byte(stride/minStride - 1)
 		b[2*i+1] = byte(length - 1)
 		minStride = stride * length
 	}
-	if minStride > maxPatternPeriod {
-		return b, ruleErr(ErrBadParams, "pattern: period %d exceeds %d", minStride, maxPatternPeriod)
+	back, err := DecodePattern(b[:])
+	if err != nil {
+		return b, ruleErr(ErrBadParams, "pattern %v: %v", p.Dims, err)
 	}
-	seenUnit := false
-	for i, d := range p.Dims {
-		if seenUnit && (b[2*i] != 0 || b[2*i+1] != 0) {
-			return b, ruleErr(ErrBadParams, "pattern: dimension %d used after a length-1 dimension", i)
-		}
-		if d.Length == 1 {
-			seenUnit = true
-		}
+	if back != p {
+		return b, ruleErr(ErrBadParams, "pattern %v does not round-trip (%x decodes to %v)", p.Dims, b, back.Dims)
 	}
 	return b, nil
 }
 
-// DecodePattern parses and strictly validates a 6-byte pattern: it must be the
-// canonical encoding of its own index list.
+// DecodePattern parses a 6-byte pattern strictly (§2): once a dimension has
+// length 1 every later one must be 00 00; a used dimension after the first
+// must multiply the period by at least 2 (a single stride is never split in
+// two); the period never exceeds 2²⁴. It enumerates nothing, so its cost does
+// not depend on the pattern's size.
 func DecodePattern(b []byte) (Pattern, error) {
 	if len(b) != PatternSize {
 		return Pattern{}, ruleErr(ErrBadEncoding, "pattern: %d bytes, want %d", len(b), PatternSize)
 	}
 	var p Pattern
 	minStride := uint64(1)
+	done := false
 	for i := range p.Dims {
-		stride := (uint64(b[2*i]) + 1) * minStride
-		length := uint64(b[2*i+1]) + 1
-		if stride*length > maxPatternPeriod {
+		factor, length := uint64(b[2*i])+1, uint64(b[2*i+1])+1
+		switch {
+		case done || length == 1:
+			if factor != 1 || length != 1 {
+				return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: dimension %d must be 00 00 after a length-1 dimension", b, i)
+			}
+			done = true
+		case factor == 1 && minStride != 1:
+			return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: dimension %d continues the stride of dimension %d", b, i, i-1)
+		}
+		if minStride*factor*length > maxPatternPeriod {
 			return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: period exceeds %d", b, maxPatternPeriod)
 		}
+		stride := factor * minStride
 		p.Dims[i] = PatternDim{Stride: uint32(stride), Length: uint32(length)}
 		minStride = stride * length
 	}
-	// Strict round trip: the list this pattern describes must rebuild the
-	// very same bytes.
-	canon, err := FromList(p.Indices())
-	if err != nil {
-		return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: %v", b, err)
-	}
-	if canon.Encode() != [PatternSize]byte(b) {
-		return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x is not canonical (want %x)", b, canon.Encode())
-	}
-	return canon, nil
+	return p, nil
 }
 
 // Len is the number of indices in the pattern (the tile's height or width).

@@ -93,6 +93,12 @@ func TestPatternDecodeStrictRoundTrip(t *testing.T) {
 		}
 		enc := p.Encode()
 		assert.Equal(t, b, enc[:])
+		// A decoded pattern is the canonical form of its own index list.
+		if p.Len() <= 4096 {
+			canon, err := FromList(p.Indices())
+			require.NoError(t, err)
+			assert.Equal(t, p, canon)
+		}
 	}
 	for x := 0; x < 1<<16; x++ {
 		check([]byte{byte(x), byte(x >> 8), 0, 0, 0, 0})
