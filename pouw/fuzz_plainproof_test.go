@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// writePlainProofSeeds regenerates the committed seed corpus of
-// FuzzDecodePlainProof: go test ./pouw -run TestPlainProofFuzzSeeds -pouw.write-plainproof-seeds
-var writePlainProofSeeds = flag.Bool("pouw.write-plainproof-seeds", false,
-	"rewrite testdata/fuzz/FuzzDecodePlainProof from testPlainProof")
+// writeFuzzSeeds regenerates the committed seed corpus of
+// FuzzDecodePlainProof: go test ./pouw -run TestPlainProofFuzzSeeds -pouw.write-seeds
+var writeFuzzSeeds = flag.Bool("pouw.write-seeds", false,
+	"rewrite the committed fuzz seed corpora under testdata/fuzz")
 
 const plainProofSeedDir = "testdata/fuzz/FuzzDecodePlainProof"
 
@@ -56,7 +56,7 @@ func readCorpusBytes(t *testing.T, path string) []byte {
 // every seed is a valid encoding that round-trips.
 func TestPlainProofFuzzSeeds(t *testing.T) {
 	seeds := plainProofSeeds(t)
-	if *writePlainProofSeeds {
+	if *writeFuzzSeeds {
 		require.NoError(t, os.MkdirAll(plainProofSeedDir, 0o755))
 		for name, b := range seeds {
 			file := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
@@ -65,7 +65,7 @@ func TestPlainProofFuzzSeeds(t *testing.T) {
 	}
 	for name, want := range seeds {
 		got := readCorpusBytes(t, filepath.Join(plainProofSeedDir, name))
-		require.Equal(t, want, got, "%s is stale: rerun with -pouw.write-plainproof-seeds", name)
+		require.Equal(t, want, got, "%s is stale: rerun with -pouw.write-seeds", name)
 		p, err := DecodePlainProof(got)
 		require.NoError(t, err, name)
 		again, err := p.MarshalBinary()

@@ -30,7 +30,7 @@ func (d DefaultPolicy) Choose(profile Profile, m, k, n int) (Config, error) {
 	if tw == 0 {
 		tw = 16
 	}
-	h, w := min(th, m) &^ 1, min(tw, n) &^ 1 // even, at most the product's size
+	h, w := min(th, m)&^1, min(tw, n)&^1 // even, at most the product's size
 	if h == 0 || w == 0 {
 		return Config{}, ruleErr(ErrBadParams, "%dx%dx%d: product too small for a tile", m, k, n)
 	}

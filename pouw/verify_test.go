@@ -207,4 +207,5 @@ func TestParseProofRejectsMalformed(t *testing.T) {
 	_, err = ReadProofFile(path)
 	assert.Equal(t, ErrBadEncoding, CodeOf(err))
 }
+
 var bigOne = big.NewInt(1)
