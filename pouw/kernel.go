@@ -53,7 +53,7 @@ type RefKernel struct{}
 // Name returns "reference".
 func (RefKernel) Name() string { return "reference" }
 
-// Mul computes every dot product in order of l and, for entries inside a
+// Mul computes every dot product chunk by chunk and, for entries inside a
 // tile, XORs the running sum into that tile's chunk word after each chunk.
 func (RefKernel) Mul(dst []int32, a, bt []int8, m, n, k int, grid *TileGrid, jackpots []Jackpot) {
 	var rowTile, colTile []int
@@ -77,13 +77,16 @@ func (RefKernel) Mul(dst []int32, a, bt []int8, m, n, k int, grid *TileGrid, jac
 			if grid != nil && rowTile[i] >= 0 && colTile[j] >= 0 {
 				x = xs[rowTile[i]*len(grid.Cols)+colTile[j]]
 			}
+			// The running sum after each chunk of r is the transcript's
+			// accumulator; the tail k mod r is multiplied but not hashed.
 			var acc int32
-			for l := 0; l < k; l++ {
-				acc += int32(ai[l]) * int32(bj[l])
-				if x != nil && (l+1)%r == 0 && (l+1)/r <= chunks {
-					x[(l+1)/r-1] ^= uint32(acc)
-				}
+			l := 0
+			for s := range x {
+				acc += dotInt8(ai[l:l+r], bj[l:l+r])
+				l += r
+				x[s] ^= uint32(acc)
 			}
+			acc += dotInt8(ai[l:], bj[l:])
 			dst[i*n+j] = acc
 		}
 	}
@@ -107,4 +110,21 @@ func lineOwners(lines [][]int, size int) []int {
 		}
 	}
 	return owner
+}
+
+// dotInt8 is the exact int32 dot product of two equal-length int8 slices.
+func dotInt8(a, b []int8) int32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int32
+	l := 0
+	for ; l+4 <= len(a); l += 4 {
+		s0 += int32(a[l]) * int32(b[l])
+		s1 += int32(a[l+1]) * int32(b[l+1])
+		s2 += int32(a[l+2]) * int32(b[l+2])
+		s3 += int32(a[l+3]) * int32(b[l+3])
+	}
+	for ; l < len(a); l++ {
+		s0 += int32(a[l]) * int32(b[l])
+	}
+	return s0 + s1 + s2 + s3
 }

@@ -33,6 +33,10 @@ type MiningJobJSON struct {
 	IncompleteHeaderBytes string   `json:"incomplete_header_bytes"`
 	Target                *big.Int `json:"target"` // a JSON integer, the expanded nbits; may exceed 2⁶⁴
 	CertVersion           uint32   `json:"cert_version"`
+	// AncestorHeaders is what getMiningInfo returns beside the job; it is
+	// empty for the INT certificate versions and kept only so that a
+	// mining_job copied verbatim from the gateway parses.
+	AncestorHeaders []string `json:"ancestor_headers,omitempty"`
 }
 
 // proofFileJSON is the file layout: exactly the params of the gateway's

@@ -57,6 +57,14 @@ func (v *Verification) run(job Job, profile Profile, p *PlainProof, opts VerifyO
 	if profile != Local && profile != Pearl {
 		return ruleErr(ErrUnsupportedVersion, "unknown profile %d", int(profile))
 	}
+	v.Nbits = job.Header.Bits
+	if opts.NbitsOverride != 0 {
+		v.Nbits = opts.NbitsOverride
+	}
+	target, err := Target(v.Nbits)
+	if err != nil {
+		return err
+	}
 	// 1. Sizes: everything must fit the configuration's fields, and the
 	// trees must be exactly as large as the matrices they commit to.
 	if p.M > math.MaxUint32 || p.N > math.MaxUint32 || p.K > math.MaxUint32 || p.NoiseRank > math.MaxUint16 {
@@ -121,14 +129,6 @@ func (v *Verification) run(job Job, profile Profile, p *PlainProof, opts VerifyO
 	v.Jackpot = jackpots[0]
 	v.Ticket = v.Jackpot.Ticket(&v.Seeds.SA)
 	// 6. The bound.
-	v.Nbits = job.Header.Bits
-	if opts.NbitsOverride != 0 {
-		v.Nbits = opts.NbitsOverride
-	}
-	target, err := Target(v.Nbits)
-	if err != nil {
-		return err
-	}
 	v.Bound = profile.Bound(v.Config, target)
 	if TicketInt(v.Ticket).Cmp(v.Bound) > 0 {
 		return ruleErr(ErrHighHash, "ticket %x is above the bound for nbits %#08x", v.Ticket, v.Nbits)
