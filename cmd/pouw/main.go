@@ -148,9 +148,13 @@ func parseNbits(s string) (uint32, error) {
 
 // describe renders err as "<Code>: description": the rule code first even
 // when context (such as "A: ") wraps it, so a line can be grepped by code.
-// Errors that carry no rule code (a file that cannot be read) are ErrIO,
-// a label of this tool, not one of pouw's codes.
+// Errors that carry no rule code get a label of this tool (ErrIO for a file
+// that cannot be read, ErrInternal for a verifier bug), not one of pouw's.
 func describe(err error) string {
+	var te *toolError
+	if errors.As(err, &te) {
+		return te.label + ": " + te.msg
+	}
 	code := pouw.CodeOf(err)
 	if code == 0 {
 		return "ErrIO: " + err.Error()
@@ -158,6 +162,11 @@ func describe(err error) string {
 	name := code.String()
 	return name + ": " + strings.Replace(err.Error(), name+": ", "", 1)
 }
+
+// toolError is a failure this tool names itself, outside pouw's codes.
+type toolError struct{ label, msg string }
+
+func (e *toolError) Error() string { return e.label + ": " + e.msg }
 
 // readProof reads and parses one proof file. Unlike pouw.ReadProofFile it
 // does not prefix errors with the path: the callers print it themselves.

@@ -22,7 +22,7 @@ a valid, winning proof.`
 func runVerify(stdout, stderr io.Writer, args []string) int {
 	fs := newFlagSet(stderr, "verify", "[-nbits HEX] FILE...", verifyAbout)
 	var nbits nbitsFlag
-	fs.Var(&nbits, "nbits", "check tickets against this compact target (hex, e.g. 0x1f00ffff) instead of the header's")
+	fs.Var(&nbits, "nbits", "check tickets against this compact target `HEX` (e.g. 0x1f00ffff) instead of the header's")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -34,7 +34,7 @@ func runVerify(stdout, stderr io.Writer, args []string) int {
 	opts := pouw.VerifyOptions{NbitsOverride: nbits.v}
 	status := exitOK
 	for _, path := range fs.Args() {
-		v, err := verifyFile(path, opts)
+		_, v, err := loadAndVerify(path, opts)
 		if err != nil {
 			fmt.Fprintf(stdout, "FAIL  %s  %s\n", path, describe(err))
 			status = exitFail
@@ -47,21 +47,15 @@ func runVerify(stdout, stderr io.Writer, args []string) int {
 	return status
 }
 
-// verifyFile reads, parses and verifies one proof file. A nil error means a
-// valid, winning proof. The Proof and Verification are returned as far as
-// they were derived, so inspect can print them for a failing proof too.
-func verifyFile(path string, opts pouw.VerifyOptions) (*pouw.Verification, error) {
-	_, v, err := loadAndVerify(path, opts)
-	return v, err
-}
-
-// loadAndVerify is verifyFile that also returns the parsed proof (nil when
-// the file does not parse). A panic in the verifier is turned into an error:
+// loadAndVerify reads, parses and verifies one proof file. A nil error means
+// a valid, winning proof. The proof (nil when the file does not parse) and
+// the verification are returned as far as they were derived, so inspect can
+// print them for a failing proof too. A panic in the verifier is turned into an error:
 // a bad file must never take down a verifier that is checking many.
 func loadAndVerify(path string, opts pouw.VerifyOptions) (p *pouw.Proof, v *pouw.Verification, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("ErrInternal: verifier panicked (a bug in pouw): %v", r)
+			err = &toolError{"ErrInternal", fmt.Sprintf("verifier panicked (a bug in pouw): %v", r)}
 		}
 	}()
 	p, err = readProof(path)
@@ -70,7 +64,7 @@ func loadAndVerify(path string, opts pouw.VerifyOptions) (p *pouw.Proof, v *pouw
 	}
 	v, err = p.Verify(opts)
 	if err == nil && (v == nil || !v.Win) {
-		err = fmt.Errorf("ErrInternal: verifier returned no error and no win")
+		err = &toolError{"ErrInternal", "verifier returned no error and no win"}
 	}
 	return p, v, err
 }
