@@ -1,6 +1,7 @@
 package pouw
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/big"
 	"math/rand/v2"
@@ -209,3 +210,22 @@ func TestParseProofRejectsMalformed(t *testing.T) {
 }
 
 var bigOne = big.NewInt(1)
+
+// A mining_job copied verbatim from getMiningInfo, ancestor_headers and
+// all, parses.
+func TestParseProofAcceptsGatewayMiningJob(t *testing.T) {
+	proof := validProof(t, Local, 8, 64, 8, 32, 2, 2)
+	data, err := json.Marshal(proof)
+	require.NoError(t, err)
+	var f map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep the 256-bit target an integer
+	require.NoError(t, dec.Decode(&f))
+	f["mining_job"].(map[string]any)["ancestor_headers"] = []any{}
+	data, err = json.Marshal(f)
+	require.NoError(t, err)
+	back, err := ParseProof(data)
+	require.NoError(t, err)
+	_, err = back.Verify(VerifyOptions{})
+	assert.NoError(t, err)
+}
