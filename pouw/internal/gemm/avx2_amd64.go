@@ -1,0 +1,105 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import (
+	"unsafe"
+)
+
+// kernel2 computes a 4×16 block with VPMADDWD on int16 pairs, which is exact
+// for int8 inputs (VPMADDUBSW would saturate). a points at 4 rows of int16,
+// lda bytes apart; b at the packed column panel: per pair step, 16 columns ×
+// 2 int16. After each of nchunks chunks of chunkPairs steps the XOR of the 64
+// accumulators is folded into jack (when non-nil); restPairs more steps (the
+// tail of k and the correction, which the transcript never sees) follow, and
+// the block is stored at dst, ldd int32 apart.
+//
+//go:noescape
+func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack *Jackpot)
+
+// mulAVX2 widens the operands to int16 and appends the correction to them
+// (its pairs come after the tail of k), so one loop computes both.
+func mulAVX2(p *plan, dst []int32, a, bt []int8) {
+	k2 := (p.k + 1) &^ 1
+	kk := k2 + p.q    // int16 entries per widened row: A' or B', then L or R
+	bPanel := 16 * kk // int16 per packed column panel
+	bb := getBuf(2 * p.colPanels * bPanel)
+	defer putBuf(bb)
+	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&(*bb)[0])), p.colPanels*bPanel)
+	parallel(p.colPanels, func(_, pj int) {
+		j0, w := p.colsOf(pj)
+		dstp := bPacked[pj*bPanel : (pj+1)*bPanel]
+		clear(dstp)
+		for c := 0; c < w; c++ {
+			row := bt[(j0+c)*p.k : (j0+c+1)*p.k]
+			for l, v := range row {
+				dstp[32*(l/2)+2*c+l%2] = int16(v)
+			}
+			if p.q > 0 {
+				rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
+				for f, v := range rr {
+					l := k2 + f
+					dstp[32*(l/2)+2*c+l%2] = v
+				}
+			}
+		}
+	})
+	chunkPairs := p.r / 2
+	restPairs := (kk - 2*p.nchunks*chunkPairs) / 2
+	colBlocks, items := p.workItems()
+	type scratch struct {
+		a    []int16
+		out  [64]int32
+		jack Jackpot
+	}
+	scr := make([]scratch, workers(items))
+	parallel(items, func(w, item int) {
+		s := &scr[w]
+		pi, pj0, pj1 := p.itemRange(colBlocks, item)
+		i0, h := p.rowsOf(pi)
+		h4 := (h + 3) &^ 3
+		if s.a == nil {
+			s.a = make([]int16, 16*kk)
+		}
+		sa := s.a[:h4*kk]
+		clear(sa)
+		for i := 0; i < h; i++ {
+			row := sa[i*kk : (i+1)*kk]
+			for l, v := range a[(i0+i)*p.k : (i0+i+1)*p.k] {
+				row[l] = int16(v)
+			}
+			if p.q > 0 {
+				copy(row[k2:], p.corr.L[(i0+i)*p.q:(i0+i+1)*p.q])
+			}
+		}
+		for pj := pj0; pj < pj1; pj++ {
+			j0, wd := p.colsOf(pj)
+			jack := p.jackpot(pi, pj)
+			for g := 0; g < h4; g += 4 {
+				var jp *Jackpot
+				if jack != nil {
+					s.jack = Jackpot{}
+					jp = &s.jack
+				}
+				direct := g+4 <= h && wd == 16
+				out, ldd := &s.out[0], 16
+				if direct {
+					out, ldd = &dst[(i0+g)*p.n+j0], p.n
+				}
+				kernel2(&sa[g*kk], 2*kk, &bPacked[pj*bPanel], chunkPairs, p.nchunks, restPairs, out, ldd, jp)
+				if jack != nil {
+					// The transcript is linear over XOR, so the 4-row
+					// blocks' states combine by XOR.
+					for t := range jack {
+						jack[t] ^= s.jack[t]
+					}
+				}
+				if !direct {
+					for i := g; i < min(g+4, h); i++ {
+						copy(dst[(i0+i)*p.n+j0:(i0+i)*p.n+j0+wd], s.out[(i-g)*16:(i-g)*16+wd])
+					}
+				}
+			}
+		}
+	})
+}

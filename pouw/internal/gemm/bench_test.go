@@ -1,0 +1,38 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func BenchmarkMul(b *testing.B) {
+	for _, sz := range []int{1024, 2048} {
+		m, n, k := sz, sz, sz
+		r := rand.New(rand.NewPCG(1, 2))
+		a := randInt8(r, m*k, false)
+		bt := randInt8(r, n*k, false)
+		dst := make([]int32, m*n)
+		for _, impl := range Available() {
+			if impl == Generic {
+				continue
+			}
+			for _, mined := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s/%d/mined=%v", impl, sz, mined), func(b *testing.B) {
+					var g *Grid
+					var jp []Jackpot
+					var c *Correction
+					if mined {
+						g = &Grid{H: 16, W: 16, R: 32, RowTiles: m / 16, ColTiles: n / 16}
+						jp = make([]Jackpot, g.RowTiles*g.ColTiles)
+						c = &Correction{Q: 64, L: make([]int16, m*64), R: make([]int16, n*64)}
+					}
+					for b.Loop() {
+						Mul(impl, dst, a, bt, m, n, k, g, jp, c)
+					}
+					b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package gemm
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// refMul is the oracle: a plain triple loop, chunk by chunk, written from
+// PROTOCOL.md §5 independently of every implementation.
+func refMul(a, bt []int8, m, n, k int, g *Grid, c *Correction) ([]int32, []Jackpot) {
+	dst := make([]int32, m*n)
+	var jp []Jackpot
+	var xs [][]uint32
+	if g != nil {
+		jp = make([]Jackpot, g.RowTiles*g.ColTiles)
+		xs = make([][]uint32, len(jp))
+		for t := range xs {
+			xs[t] = make([]uint32, k/g.R)
+		}
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var x []uint32
+			if g != nil && i < g.RowTiles*g.H && j < g.ColTiles*g.W {
+				x = xs[(i/g.H)*g.ColTiles+j/g.W]
+			}
+			var acc int32
+			for l := 0; l < k; l++ {
+				acc += int32(a[i*k+l]) * int32(bt[j*k+l])
+				if g != nil && (l+1)%g.R == 0 && x != nil {
+					x[(l+1)/g.R-1] ^= uint32(acc)
+				}
+			}
+			if c != nil {
+				for f := 0; f < c.Q; f++ {
+					acc += int32(c.L[i*c.Q+f]) * int32(c.R[j*c.Q+f])
+				}
+			}
+			dst[i*n+j] = acc
+		}
+	}
+	for t := range xs {
+		for s, x := range xs[t] {
+			w := s % 16
+			jp[t][w] = bits.RotateLeft32(jp[t][w], 13) ^ x
+		}
+	}
+	return dst, jp
+}
+
+func randInt8(r *rand.Rand, n int, extreme bool) []int8 {
+	x := make([]int8, n)
+	for i := range x {
+		if extreme {
+			x[i] = int8(127 - 254*r.IntN(2))
+		} else {
+			x[i] = int8(r.IntN(255) - 127)
+		}
+	}
+	return x
+}
+
+type shape struct {
+	m, n, k int
+	g       *Grid // R, H, W; tile counts are filled in
+	q       int
+	extreme bool
+}
+
+func shapes() []shape {
+	return []shape{
+		{m: 1, n: 1, k: 1},
+		{m: 3, n: 5, k: 7},
+		{m: 17, n: 33, k: 13},
+		{m: 16, n: 16, k: 64},
+		{m: 37, n: 29, k: 257, q: 6},
+		{m: 70, n: 50, k: 1001},
+		{m: 16, n: 16, k: 32, g: &Grid{H: 16, W: 16, R: 32}},
+		{m: 16, n: 16, k: 31, g: &Grid{H: 16, W: 16, R: 32}},
+		{m: 33, n: 47, k: 100, g: &Grid{H: 16, W: 16, R: 32}, q: 64},
+		{m: 50, n: 35, k: 200, g: &Grid{H: 10, W: 6, R: 64}, q: 8},
+		{m: 48, n: 64, k: 1024, g: &Grid{H: 16, W: 16, R: 32}, q: 64, extreme: true},
+		{m: 31, n: 18, k: 517, g: &Grid{H: 2, W: 16, R: 128}},
+		{m: 64, n: 40, k: 4099, g: &Grid{H: 16, W: 8, R: 256}, q: 2, extreme: true},
+		{m: 20, n: 17, k: 96, g: &Grid{H: 14, W: 12, R: 32}, q: 128},
+	}
+}
+
+func TestImplsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range shapes() {
+		a := randInt8(r, s.m*s.k, s.extreme)
+		bt := randInt8(r, s.n*s.k, s.extreme)
+		var g *Grid
+		if s.g != nil {
+			gg := *s.g
+			gg.RowTiles, gg.ColTiles = s.m/gg.H, s.n/gg.W
+			g = &gg
+		}
+		var c *Correction
+		if s.q > 0 {
+			c = &Correction{Q: s.q, L: make([]int16, s.m*s.q), R: make([]int16, s.n*s.q)}
+			for i := range c.L {
+				c.L[i] = int16(r.IntN(65536) - 32768)
+			}
+			for i := range c.R {
+				c.R[i] = int16(r.IntN(65536) - 32768)
+			}
+		}
+		want, wantJ := refMul(a, bt, s.m, s.n, s.k, g, c)
+		for _, impl := range Available() {
+			for _, procs := range []int{1, 2, 7} {
+				name := fmt.Sprintf("%s/%dx%dx%d/procs=%d", impl, s.m, s.k, s.n, procs)
+				old := runtime.GOMAXPROCS(procs)
+				dst := make([]int32, s.m*s.n)
+				for i := range dst {
+					dst[i] = -1
+				}
+				var jp []Jackpot
+				if g != nil {
+					jp = make([]Jackpot, g.RowTiles*g.ColTiles)
+					for i := range jp {
+						jp[i][3] = 99 // must be overwritten
+					}
+				}
+				Mul(impl, dst, a, bt, s.m, s.n, s.k, g, jp, c)
+				runtime.GOMAXPROCS(old)
+				for i := range want {
+					if dst[i] != want[i] {
+						t.Fatalf("%s: dst[%d][%d] = %d, want %d", name, i/s.n, i%s.n, dst[i], want[i])
+					}
+				}
+				for i := range wantJ {
+					if jp[i] != wantJ[i] {
+						t.Fatalf("%s: jackpot %d = %x, want %x", name, i, jp[i], wantJ[i])
+					}
+				}
+			}
+		}
+	}
+}
