@@ -10,6 +10,7 @@
 //	verify   check proof files; one OK/FAIL line each, exit 0 only if all are valid
 //	inspect  print every value derived while verifying one proof file, as JSON
 //	mine     mine one product of seeded random int7 matrices and write the proofs found
+//	submit   send proof files to a Pearl gateway; one line each, exit 0 only if all were submitted
 //	help     show the usage
 //
 // Flags may be written -flag or --flag, and come before the arguments. The
@@ -86,4 +87,19 @@
 //
 // A shape the profile does not admit (under pearl, k below 1024 for one) is
 // computed but not mined: mine prints the reason and exits 1.
+//
+// # Submit
+//
+//	pouw submit [-gateway ADDR] [-timeout D] FILE...
+//
+// Submit sends each proof file to a Pearl gateway with submitPlainProof
+// (docs/GATEWAY.md) and prints one line per file: "submitted", or "error"
+// with the gateway's code and message, a file that does not parse, or a
+// gateway that cannot be reached. ADDR is unix:///path or a path (a Unix
+// socket), tcp://host:port or host:port; the default is pearl-gateway's own,
+// unix:///tmp/pearlgw.sock. It exits 0 only if every file was submitted.
+//
+//	$ pouw submit --gateway tcp://127.0.0.1:8337 proofs/*.json
+//	submitted  proofs/proof-023a….json  id=023a… header=00000020a7f1…
+//	error      proofs/proof-9b1c….json  gateway error -32001: mining_paused
 package main

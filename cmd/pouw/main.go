@@ -30,6 +30,7 @@ var commands = []command{
 	{"verify", "check proof files; one OK/FAIL line each, exit 0 only if all are valid", runVerify},
 	{"inspect", "print every value derived while verifying one proof file, as JSON", runInspect},
 	{"mine", "mine one product of seeded random int7 matrices and write the proofs found", runMine},
+	{"submit", "send proof files to a Pearl gateway; one line each, exit 0 only if all were submitted", runSubmit},
 	{"help", "show this help", nil},
 }
 

@@ -55,8 +55,11 @@ type Fault int
 
 // The faults InjectFault can schedule.
 const (
+	// None answers normally: queued before other faults, it lets requests
+	// through before they apply.
+	None Fault = iota
 	// Malformed answers with a line that is not JSON.
-	Malformed Fault = iota + 1
+	Malformed
 	// Oversized answers with a valid JSON-RPC response longer than MaxLine.
 	Oversized
 	// Drop closes the connection without answering.
