@@ -324,3 +324,27 @@ func TestHash(t *testing.T) {
 	assert.Equal(t, "A × Bᵀ", tB.String())
 	assert.Equal(t, "grad-B", GradB.String())
 }
+
+// TestQuantParallel checks that splitting a large operand across goroutines
+// changes no bit, for both roundings and both memory orders, and that a NaN
+// is still located in the whole operand's coordinates.
+func TestQuantParallel(t *testing.T) {
+	const r, c = 300, 250 // 75 000 elements: split
+	rng := rand.New(rand.NewPCG(2, 2))
+	d := normals(rng, r*c)
+	for _, v := range []strided[float64]{{data: d, rows: r, cols: c, rs: c, cs: 1}, {data: d, rows: r, cols: c, rs: 1, cs: r}} {
+		for _, rnd := range []*noise{nil, {key: 9}} {
+			want, got := make([]int8, r*c), make([]int8, r*c)
+			ws, gs := make([]float64, r), make([]float64, r)
+			require.NoError(t, quantPart(v, want, ws, rnd))
+			require.NoError(t, quantRows(v, got, gs, rnd))
+			require.Equal(t, want, got)
+			require.Equal(t, ws, gs)
+		}
+	}
+	bad := append([]float64(nil), d...)
+	bad[250*c+7] = math.Inf(-1)
+	err := quantRows(strided[float64]{data: bad, rows: r, cols: c, rs: c, cs: 1}, make([]int8, r*c), make([]float64, r), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "(250, 7)")
+}

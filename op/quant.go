@@ -3,6 +3,8 @@ package op
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Rounding is how a float is mapped to an int7 step.
@@ -65,7 +67,8 @@ func (v strided[F]) check() error {
 // operand of one product: element idx draws mix(key + idx·γ), so any element
 // can be rounded independently (and in parallel) with the same result.
 type noise struct {
-	key uint64
+	key  uint64
+	base int // index of the window's first element in the whole operand
 }
 
 const golden = 0x9e3779b97f4a7c15
@@ -80,7 +83,7 @@ func mix64(z uint64) uint64 {
 
 // uniform returns the element's number in [0, 1) with 53 random bits.
 func (n noise) uniform(idx int) float64 {
-	return float64(mix64(n.key+uint64(idx)*golden)>>11) * 0x1p-53
+	return float64(mix64(n.key+uint64(n.base+idx)*golden)>>11) * 0x1p-53
 }
 
 // badValueError reports the first NaN or ±Inf in an operand.
@@ -94,40 +97,78 @@ func (e *badValueError) Error() string {
 }
 
 // quantRows quantises each row of v to int7 with one scale per row: out[i·cols+j]
-// = round(v[i][j] / maxᵢ · 64), and scale[i] = maxᵢ / 64 so that
+// = round(v[i][j] · 64/maxᵢ), and scale[i] = maxᵢ/64 so that
 // v[i][j] ≈ scale[i]·out[i·cols+j]. A row of zeros gets scale 0 and zeros.
 //
 // The arithmetic is float64 for both dtypes (a float32 widens exactly), with
 // every intermediate rounded by an explicit conversion: the compiler may
 // fuse a·b+c into an FMA unless a conversion rounds a·b first (Go spec,
 // "Floating-point operators"), so these bits are the same on every platform
-// and GOAMD64 level. Dividing by the maximum (rather than multiplying by
-// 64/max) keeps |v/max| ≤ 1 exactly, so no quotient can leave [-64, 64],
-// and cannot overflow when the maximum is subnormal.
+// and GOAMD64 level. A maximum so small (subnormal float64) that 64/max
+// overflows divides instead.
 //
 // With rnd == nil it rounds half to even; otherwise it rounds stochastically.
 func quantRows[F float32 | float64](v strided[F], out []int8, scale []float64, rnd *noise) error {
 	if err := v.check(); err != nil {
 		return err
 	}
+	// Rows are independent: split large operands across the cores. Each
+	// element's result depends only on its row and index, so the split
+	// does not change a bit.
+	parts := min(runtime.GOMAXPROCS(0), v.rows, v.rows*v.cols/parallelMin)
+	if parts <= 1 {
+		return quantPart(v, out, scale, rnd)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, parts)
+	for p := range parts {
+		i0, i1 := p*v.rows/parts, (p+1)*v.rows/parts
+		part := v
+		part.data = v.data[i0*v.rs:]
+		part.rows = i1 - i0
+		var r *noise
+		if rnd != nil {
+			r = &noise{key: rnd.key, base: rnd.base + i0*v.cols}
+		}
+		wg.Go(func() {
+			errs[p] = quantPart(part, out[i0*v.cols:i1*v.cols], scale[i0:i1], r)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return firstBad(v) // with coordinates in the whole operand
+		}
+	}
+	return nil
+}
+
+// parallelMin is the number of elements worth a goroutine.
+const parallelMin = 1 << 15
+
+// quantPart is quantRows on one goroutine.
+func quantPart[F float32 | float64](v strided[F], out []int8, scale []float64, rnd *noise) error {
 	rows, cols := v.rows, v.cols
 	maxes := scale[:rows]
-	for i := range maxes {
-		maxes[i] = 0
-	}
+	clear(maxes)
 	// First pass: the row maxima, in memory order so that a column-major
 	// window streams through the cache instead of striding across it.
+	// NaN is caught on the way, ±Inf by the maxima it leaves.
 	bad := false
 	if v.cs == 1 || v.rs > v.cs {
 		for i := 0; i < rows; i++ {
 			row := v.data[i*v.rs:]
 			m := 0.0
 			for j := 0; j < cols; j++ {
-				x := float64(row[j*v.cs])
-				if x-x != 0 { // NaN or ±Inf: x−x is NaN for both
+				// Branch-free abs: the sign of data is a coin toss, and a
+				// mispredicted branch per element costs more than the rest.
+				x := math.Abs(float64(row[j*v.cs]))
+				if x > m {
+					m = x
+				}
+				if x != x {
 					bad = true
 				}
-				m = math.Max(m, math.Abs(x))
 			}
 			maxes[i] = m
 		}
@@ -135,31 +176,65 @@ func quantRows[F float32 | float64](v strided[F], out []int8, scale []float64, r
 		for j := 0; j < cols; j++ {
 			col := v.data[j*v.cs:]
 			for i := 0; i < rows; i++ {
-				x := float64(col[i*v.rs])
-				if x-x != 0 {
+				x := math.Abs(float64(col[i*v.rs]))
+				if x > maxes[i] {
+					maxes[i] = x
+				}
+				if x != x {
 					bad = true
 				}
-				maxes[i] = math.Max(maxes[i], math.Abs(x))
 			}
 		}
+	}
+	for _, m := range maxes {
+		bad = bad || math.IsInf(m, 0)
 	}
 	if bad {
 		return firstBad(v)
 	}
-	// Second pass: the quotients, blocked over 64 rows so that the reads
-	// follow memory whichever stride is the small one and the int8 writes
-	// stay within 64 cache lines.
-	const block = 64
+	// Second pass: the quotients, a row at a time when rows are contiguous,
+	// else blocked over 64 rows so that the reads follow memory and the int8
+	// writes stay within 64 cache lines.
 	if v.cs == 1 || v.rs > v.cs {
 		for i := 0; i < rows; i++ {
-			quantRow(v, i, 0, cols, maxes[i], out[i*cols:(i+1)*cols], rnd)
+			inv, div := factor(maxes[i])
+			o := out[i*cols : (i+1)*cols]
+			if rnd == nil && div == 0 && v.cs == 1 {
+				// The common case, kept small enough to inline: ≈1 ns an element.
+				row := v.data[i*v.rs : i*v.rs+cols]
+				for j, x := range row {
+					o[j] = nearest(float64(x), inv)
+				}
+				continue
+			}
+			base := i * v.rs
+			for j := range o {
+				o[j] = quantOne(float64(v.data[base+j*v.cs]), inv, div, i*cols+j, rnd)
+			}
 		}
 	} else {
+		const block = 64
+		var invs, divs [block]float64
 		for i0 := 0; i0 < rows; i0 += block {
 			i1 := min(i0+block, rows)
+			for i := i0; i < i1; i++ {
+				invs[i-i0], divs[i-i0] = factor(maxes[i])
+			}
+			fast := rnd == nil && v.rs == 1
+			for i := i0; i < i1 && fast; i++ {
+				fast = divs[i-i0] == 0
+			}
 			for j := 0; j < cols; j++ {
+				if fast {
+					col := v.data[j*v.cs+i0 : j*v.cs+i1]
+					for i, x := range col {
+						out[(i0+i)*cols+j] = nearest(float64(x), invs[i])
+					}
+					continue
+				}
+				col := v.data[j*v.cs:]
 				for i := i0; i < i1; i++ {
-					out[i*cols+j] = quantOne(float64(v.data[i*v.rs+j*v.cs]), maxes[i], i*cols+j, rnd)
+					out[i*cols+j] = quantOne(float64(col[i*v.rs]), invs[i-i0], divs[i-i0], i*cols+j, rnd)
 				}
 			}
 		}
@@ -172,31 +247,49 @@ func quantRows[F float32 | float64](v strided[F], out []int8, scale []float64, r
 	return nil
 }
 
-func quantRow[F float32 | float64](v strided[F], i, j0, j1 int, m float64, out []int8, rnd *noise) {
-	base := i * v.rs
-	for j := j0; j < j1; j++ {
-		out[j-j0] = quantOne(float64(v.data[base+j*v.cs]), m, i*v.cols+j, rnd)
+// factor returns the multiplier 64/m of a row, or (0, m) when 64/m would
+// overflow and the row must divide by m instead; (0, 0) for a zero row.
+func factor(m float64) (inv, div float64) {
+	if m == 0 {
+		return 0, 0
 	}
+	inv = float64(qmax / m)
+	if math.IsInf(inv, 0) {
+		return 0, m
+	}
+	return inv, 0
 }
 
-// quantOne maps x to its int7 step given its row's maximum magnitude m.
-func quantOne(x, m float64, idx int, rnd *noise) int8 {
-	if m == 0 {
-		return 0
+// nearest is quantOne for the common case: a multiplier, round to nearest.
+// A zero row has inv = 0 and gives 0.
+func nearest(x, inv float64) int8 {
+	q := math.RoundToEven(float64(x * inv))
+	return int8(max(-qmax, min(qmax, q)))
+}
+
+// quantOne maps x to its int7 step given its row's factor.
+func quantOne(x, inv, div float64, idx int, rnd *noise) int8 {
+	var t float64
+	if div != 0 {
+		t = float64(float64(x/div) * qmax)
+	} else {
+		t = float64(x * inv) // rounded before any addition: no FMA
 	}
-	// float64(...) rounds the product before any addition: no FMA.
-	t := float64(float64(x/m) * qmax)
 	var q float64
 	if rnd == nil {
 		q = math.RoundToEven(t)
 	} else {
 		q = math.Floor(float64(t + rnd.uniform(idx)))
-		// t = 64 plus a uniform just below 1 rounds up to 65.
-		q = math.Max(-qmax, math.Min(qmax, q))
+	}
+	// x·(64/m) may exceed 64 by an ulp (nearest rounding brings it back),
+	// and t = 64 plus a uniform just below 1 rounds up to 65.
+	if q > qmax {
+		q = qmax
+	} else if q < -qmax {
+		q = -qmax
 	}
 	return int8(q)
 }
-
 // firstBad locates the first non-finite element, row by row.
 func firstBad[F float32 | float64](v strided[F]) error {
 	for i := 0; i < v.rows; i++ {
