@@ -290,6 +290,7 @@ func quantOne(x, inv, div float64, idx int, rnd *noise) int8 {
 	}
 	return int8(q)
 }
+
 // firstBad locates the first non-finite element, row by row.
 func firstBad[F float32 | float64](v strided[F]) error {
 	for i := 0; i < v.rows; i++ {
