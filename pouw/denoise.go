@@ -1,5 +1,7 @@
 package pouw
 
+import "github.com/usefulwork/minedmatmul/pouw/internal/gemm"
+
 // denoise turns the noisy product C' = A'·B' (in dst) into the exact A·B (§7):
 //
 //	A·B = A'B' − (A·E_BL)·E_BR − E_AL·(E_AR·B')
@@ -43,4 +45,93 @@ func sparseRowTimesPairs(dst []int32, x []int8, pairs []NoisePair) {
 		dst[p.First] += v
 		dst[p.Second] -= v
 	}
+}
+
+// denoiseCorrection returns the denoising term of §7 as a low-rank
+// correction C = A'B' + L·Rᵀ that a gemm kernel adds in its epilogue, after
+// the transcript, instead of a second pass over C:
+//
+//	L = [−A·E_BL | −E_AL] (m×2r),  R = [E_BRᵀ | (E_AR·B')ᵀ] (n×2r)
+//
+// A·E_BL and (E_AR·B')ᵀ are themselves int8 products with the ±1 sparse
+// factors written out densely (r×k each), so the same fast kernel computes
+// them: (m+n)·k·r MACs at the int8 rate beats k·(m+n) scattered additions.
+// L and R are int16 for VPDPWSSD. Their entries are sums of about 2k/r
+// values and fit easily in practice; when one does not, every wide factor is
+// split into a high and a low byte (4r columns), which is exact for any k ≤
+// 65536.
+func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise) *gemm.Correction {
+	r := nz.Rank
+	p := make([]int32, m*r) // A·E_BL
+	gemm.Mul(impl, p, a, sparseDense(nz.PairsB, r, k), m, r, k, nil, nil, nil)
+	qt := make([]int32, n*r) // (E_AR·B')ᵀ
+	gemm.Mul(impl, qt, noisyBT, sparseDense(nz.PairsA, r, k), n, r, k, nil, nil, nil)
+
+	fits := true
+	for _, x := range [][]int32{p, qt} {
+		for _, v := range x {
+			if v < -32767 || v > 32767 {
+				fits = false
+				break
+			}
+		}
+	}
+	return buildCorrection(p, qt, nz, m, n, !fits)
+}
+
+// buildCorrection lays out L and R from A·E_BL (p, m×r) and (E_AR·B')ᵀ (qt,
+// n×r): 2r int16 columns, or 4r when split says some entry needs more than
+// int16.
+func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Correction {
+	r := nz.Rank
+	if !split {
+		c := &gemm.Correction{Q: 2 * r, L: make([]int16, m*2*r), R: make([]int16, n*2*r)}
+		for i := 0; i < m; i++ {
+			l := c.L[i*2*r : (i+1)*2*r]
+			for f := 0; f < r; f++ {
+				l[f] = -int16(p[i*r+f])
+				l[r+f] = -int16(nz.AL[i*r+f])
+			}
+		}
+		for j := 0; j < n; j++ {
+			rr := c.R[j*2*r : (j+1)*2*r]
+			for f := 0; f < r; f++ {
+				rr[f] = int16(nz.BRT[j*r+f])
+				rr[r+f] = int16(qt[j*r+f])
+			}
+		}
+		return c
+	}
+	// x = 256·hi + lo with lo in [0, 255]: −P·E_BR = (−lo)·E_BR + (−hi)·(256·E_BR)
+	// and −E_AL·Q = (−E_AL)·lo + (−256·E_AL)·hi; every factor fits int16.
+	c := &gemm.Correction{Q: 4 * r, L: make([]int16, m*4*r), R: make([]int16, n*4*r)}
+	for i := 0; i < m; i++ {
+		l := c.L[i*4*r : (i+1)*4*r]
+		for f := 0; f < r; f++ {
+			v, al := p[i*r+f], int16(nz.AL[i*r+f])
+			l[f], l[r+f] = -int16(v&255), -int16(v>>8)
+			l[2*r+f], l[3*r+f] = -al, -256*al
+		}
+	}
+	for j := 0; j < n; j++ {
+		rr := c.R[j*4*r : (j+1)*4*r]
+		for f := 0; f < r; f++ {
+			v, br := qt[j*r+f], int16(nz.BRT[j*r+f])
+			rr[f], rr[r+f] = br, 256*br
+			rr[2*r+f], rr[3*r+f] = int16(v&255), int16(v>>8)
+		}
+	}
+	return c
+}
+
+// sparseDense writes a sparse factor out densely as r rows of k: row f holds
+// +1 at every l whose pair's First is f and −1 where its Second is f. For B's
+// pairs that is E_BLᵀ, for A's it is E_AR.
+func sparseDense(pairs []NoisePair, r, k int) []int8 {
+	d := make([]int8, r*k)
+	for l, pr := range pairs[:k] {
+		d[int(pr.First)*k+l] = 1
+		d[int(pr.Second)*k+l] = -1
+	}
+	return d
 }

@@ -197,4 +197,4 @@ func (m *Miner) Stats() Stats {
 }
 
 // DefaultKernel returns the fastest kernel available on this machine.
-func DefaultKernel() Kernel { return RefKernel{} }
+func DefaultKernel() Kernel { return Kernels()[0] }

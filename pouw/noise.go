@@ -2,6 +2,10 @@ package pouw
 
 import (
 	"encoding/binary"
+	"runtime"
+	"sync"
+
+	"github.com/usefulwork/minedmatmul/pouw/internal/lut"
 
 	"lukechampine.com/blake3/guts"
 )
@@ -60,13 +64,37 @@ func denseNoiseRow(dst []int8, key, label *[32]byte, row int) {
 	}
 }
 
-// denseNoise returns rows×r entries of a dense noise factor, row-major.
+// denseNoise returns rows×r entries of a dense noise factor, row-major. Rows
+// are independent PRF outputs, so they are generated on all cores.
 func denseNoise(key, label *[32]byte, rows, r int) []int8 {
 	out := make([]int8, rows*r)
-	for i := 0; i < rows; i++ {
-		denseNoiseRow(out[i*r:(i+1)*r], key, label, i)
-	}
+	parallelRange(rows, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			denseNoiseRow(out[i*r:(i+1)*r], key, label, i)
+		}
+	})
 	return out
+}
+
+// parallelRange calls fn on disjoint ranges covering [0, n), on up to
+// GOMAXPROCS goroutines, each range at least grain long. The results of the
+// callers never depend on the split.
+func parallelRange(n, grain int, fn func(lo, hi int)) {
+	parts := min(runtime.GOMAXPROCS(0), n/max(grain, 1))
+	if parts <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		lo, hi := p*n/parts, (p+1)*n/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
 
 // NoisePair is the sparse ±1 pair of one line l of k: the sparse factor
@@ -100,6 +128,31 @@ func addNoiseRow(dst, src, f []int8, pairs []NoisePair) {
 	for l, p := range pairs {
 		dst[l] = src[l] + f[p.First] - f[p.Second]
 	}
+}
+
+// noisyRows sets dst (rows×k) to src plus the noise f·E (§4.3): row i is
+// src[i] + f[i][first(l)] − f[i][second(l)], formed with byte table look-ups
+// (64 entries per instruction with AVX-512 VBMI) on all cores.
+func noisyRows(src []int8, f []int8, pairs []NoisePair, rows, k, r int) []int8 {
+	dst := make([]int8, rows*k)
+	if r > 256 {
+		parallelRange(rows, 16, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				addNoiseRow(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], pairs)
+			}
+		})
+		return dst
+	}
+	first, second := make([]uint8, k), make([]uint8, k)
+	for l, p := range pairs[:k] {
+		first[l], second[l] = uint8(p.First), uint8(p.Second)
+	}
+	parallelRange(rows, 16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			lut.AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
+		}
+	})
+	return dst
 }
 
 // Noise holds the four noise factors of one product (§4): the dense E_AL

@@ -3,6 +3,7 @@ package pouw
 import (
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -158,8 +159,17 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 
 	start := time.Now()
 	jobKey := JobKey(job.Header, cfg)
-	hashA := CommitmentRoot(&jobKey, int8Bytes(a.Data))
-	hashB := CommitmentRoot(&jobKey, int8Bytes(bt.Data))
+	// A and Bᵀ are hashed concurrently; the hasher also spreads one large
+	// input over the cores by itself, this keeps small ones from idling one.
+	var hashA, hashB [32]byte
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hashB = CommitmentRoot(&jobKey, int8Bytes(bt.Data))
+	}()
+	hashA = CommitmentRoot(&jobKey, int8Bytes(a.Data))
+	wg.Wait()
 	p.Phases.Commit = time.Since(start)
 
 	start = time.Now()
@@ -168,30 +178,46 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 		return nil, err
 	}
 	nz := NewNoise(seeds, m, n, k, int(cfg.Rank))
-	noisyA := make([]int8, m*k)
-	for i := 0; i < m; i++ {
-		addNoiseRow(noisyA[i*k:(i+1)*k], a.Data[i*k:(i+1)*k], nz.AL[i*nz.Rank:(i+1)*nz.Rank], nz.PairsA)
-	}
-	noisyBT := make([]int8, n*k)
-	for j := 0; j < n; j++ {
-		addNoiseRow(noisyBT[j*k:(j+1)*k], bt.Data[j*k:(j+1)*k], nz.BRT[j*nz.Rank:(j+1)*nz.Rank], nz.PairsB)
-	}
+	noisyA := noisyRows(a.Data, nz.AL, nz.PairsA, m, k, nz.Rank)
+	noisyBT := noisyRows(bt.Data, nz.BRT, nz.PairsB, n, k, nz.Rank)
 	p.Phases.Noise = time.Since(start)
 
-	start = time.Now()
 	grid := newTileGrid(cfg, m, n)
 	jackpots := make([]Jackpot, grid.NumTiles())
 	p.C = make([]int32, m*n)
-	kern.Mul(p.C, noisyA, noisyBT, m, n, k, grid, jackpots)
-	p.Phases.GEMM = time.Since(start)
+	// A gemm kernel on a regular grid denoises in its epilogue: the
+	// correction is prepared first (Denoise) and applied inside the product
+	// (GEMM). Any other kernel multiplies, then denoise peels the noise off.
+	gk, fused := kern.(gemmKernel)
+	if fused {
+		_, fused = regularGrid(grid)
+	}
+	if fused {
+		start = time.Now()
+		corr := denoiseCorrection(gk.impl, a.Data, noisyBT, m, n, k, nz)
+		p.Phases.Denoise = time.Since(start)
+		start = time.Now()
+		gk.mulDenoised(p.C, noisyA, noisyBT, m, n, k, grid, jackpots, corr)
+		p.Phases.GEMM = time.Since(start)
+	} else {
+		start = time.Now()
+		kern.Mul(p.C, noisyA, noisyBT, m, n, k, grid, jackpots)
+		p.Phases.GEMM = time.Since(start)
+	}
 
 	start = time.Now()
 	bound := newLEBound(profile.Bound(cfg, target))
 	p.Tickets = make([]TileTicket, len(jackpots))
+	// One keyed hash per tile, on all cores; proofs, rare, stay in order.
+	parallelRange(len(jackpots), 256, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			rows, cols := grid.Rows[t/len(grid.Cols)], grid.Cols[t%len(grid.Cols)]
+			p.Tickets[t] = TileTicket{RowOffset: rows[0], ColOffset: cols[0], Ticket: jackpots[t].Ticket(&seeds.SA)}
+		}
+	})
 	for t := range jackpots {
 		rows, cols := grid.Rows[t/len(grid.Cols)], grid.Cols[t%len(grid.Cols)]
-		tt := TileTicket{RowOffset: rows[0], ColOffset: cols[0], Ticket: jackpots[t].Ticket(&seeds.SA)}
-		p.Tickets[t] = tt
+		tt := p.Tickets[t]
 		if !bound.wins(&tt.Ticket) {
 			continue
 		}
@@ -204,9 +230,11 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 	p.MACs = uint64(len(jackpots)) * uint64(cfg.TileH()*cfg.TileW()) * uint64(cfg.DotLen())
 	p.Phases.Tickets = time.Since(start)
 
-	start = time.Now()
-	denoise(p.C, a.Data, noisyBT, m, n, k, nz)
-	p.Phases.Denoise = time.Since(start)
+	if !fused {
+		start = time.Now()
+		denoise(p.C, a.Data, noisyBT, m, n, k, nz)
+		p.Phases.Denoise = time.Since(start)
+	}
 	return p, nil
 }
 

@@ -1,0 +1,23 @@
+//go:build amd64 && !purego
+
+package lut
+
+import "golang.org/x/sys/cpu"
+
+var hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
+
+//go:noescape
+func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
+
+// addPairsAsm handles the whole 64-entry blocks and returns how many entries
+// it did.
+func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
+	if !hasVBMI {
+		return 0
+	}
+	var table [128]int8
+	copy(table[:], f)
+	blocks := len(dst) / 64
+	addPairs64(&dst[0], &src[0], &table, &first[0], &second[0], blocks, len(f) > 64)
+	return 64 * blocks
+}

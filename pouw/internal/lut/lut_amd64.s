@@ -1,0 +1,53 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
+TEXT ·addPairs64(SB), NOSPLIT, $0-49
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ table+16(FP), AX
+	MOVQ first+24(FP), R8
+	MOVQ second+32(FP), R9
+	MOVQ blocks+40(FP), CX
+	VMOVDQU64 (AX), Z1   // table bytes 0..63
+	VMOVDQU64 64(AX), Z2 // table bytes 64..127
+	MOVBLZX two+48(FP), AX
+	TESTQ AX, AX
+	JNZ  two
+
+one:
+	VMOVDQU64 (R8), Z3
+	VPERMB Z1, Z3, Z3 // f[first[l]]
+	VMOVDQU64 (R9), Z4
+	VPERMB Z1, Z4, Z4 // f[second[l]]
+	VMOVDQU64 (SI), Z5
+	VPADDB Z3, Z5, Z5
+	VPSUBB Z4, Z5, Z5
+	VMOVDQU64 Z5, (DI)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  one
+	VZEROUPPER
+	RET
+
+two:
+	VMOVDQU64 (R8), Z3
+	VPERMI2B Z2, Z1, Z3 // 7-bit index into the 128-byte table
+	VMOVDQU64 (R9), Z4
+	VPERMI2B Z2, Z1, Z4
+	VMOVDQU64 (SI), Z5
+	VPADDB Z3, Z5, Z5
+	VPSUBB Z4, Z5, Z5
+	VMOVDQU64 Z5, (DI)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  two
+	VZEROUPPER
+	RET
