@@ -107,18 +107,8 @@ func internals() (*layout, error) {
 // matches what gorgonia.Mul and gorgonia.Grad are documented to build.
 func probe() (*layout, error) {
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path != "gorgonia.org/gorgonia" {
-				continue
-			}
-			v := d.Version
-			if d.Replace != nil {
-				v = d.Replace.Version
-			}
-			// A replace by a local directory has no version: trust the probe.
-			if v != "" && v != GorgoniaVersion {
-				return nil, fmt.Errorf("gorgonia.org/gorgonia is %s", v)
-			}
+		if err := checkVersion(bi.Deps); err != nil {
+			return nil, err
 		}
 	}
 	nt := reflect.TypeOf(gorgonia.Node{})
@@ -214,6 +204,25 @@ func probe() (*layout, error) {
 		return nil, fmt.Errorf("gorgonia.Grad of a matmul built %d products, want 2", grads)
 	}
 	return l, nil
+}
+
+// checkVersion accepts the build's Gorgonia only at GorgoniaVersion. A
+// replacement by a local directory has no version: the layout probe alone
+// decides then.
+func checkVersion(deps []*debug.Module) error {
+	for _, d := range deps {
+		if d.Path != "gorgonia.org/gorgonia" {
+			continue
+		}
+		v := d.Version
+		if d.Replace != nil {
+			v = d.Replace.Version
+		}
+		if v != "" && v != GorgoniaVersion {
+			return fmt.Errorf("gorgonia.org/gorgonia is %s", v)
+		}
+	}
+	return nil
 }
 
 func sameNodes(a, b gorgonia.Nodes) bool {

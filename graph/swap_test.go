@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -227,7 +228,15 @@ func TestSwapConvnet(t *testing.T) {
 }
 
 func TestSwapErrors(t *testing.T) {
-	_, err := Swap(nil, testMiner(t))
+	// Another Gorgonia release is refused, whatever its layout.
+	mod := func(v string) *debug.Module { return &debug.Module{Path: "gorgonia.org/gorgonia", Version: v} }
+	assert.NoError(t, checkVersion([]*debug.Module{mod(GorgoniaVersion)}))
+	assert.NoError(t, checkVersion([]*debug.Module{{Path: "gorgonia.org/gorgonia", Version: "v0.9.17", Replace: &debug.Module{Path: "../gorgonia"}}}))
+	assert.Error(t, checkVersion([]*debug.Module{mod("v0.9.19")}))
+	_, err := internals()
+	require.NoError(t, err, "this build's Gorgonia must pass the probe")
+
+	_, err = Swap(nil, testMiner(t))
 	assert.Error(t, err)
 	_, err = Swap(gorgonia.NewGraph(), nil)
 	assert.Error(t, err)
