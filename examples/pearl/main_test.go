@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"lukechampine.com/blake3"
+
+	"github.com/usefulwork/minedmatmul/pouw"
+	"github.com/usefulwork/minedmatmul/pouw/gatewaytest"
+)
+
+// One short epoch against a test gateway: the eligible products are mined
+// under the gateway's job, every proof is submitted and verifies there, and
+// the summary reports the eligible share and the gateway's counts.
+func TestTrainAgainstGateway(t *testing.T) {
+	srv := gatewaytest.NewUnix(t)
+	job := pouw.Job{
+		Header: pouw.Header{
+			Version:   0x20000000,
+			PrevBlock: blake3.Sum256([]byte("examples/pearl test")),
+			Timestamp: 1_700_000_000,
+			Bits:      pouw.NbitsForExpectedMACs(5e7), // a handful of proofs in one step
+		},
+		CertVersion: pouw.CertSalted,
+	}
+	srv.SetJob(job)
+	dir := filepath.Join(t.TempDir(), "proofs")
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"-gateway", srv.Addr(), "-proofs", dir, "-epochs", "1", "-examples", "2048",
+		"-hidden", "64", "-poll", "10ms", "-quiet"}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	out := stdout.String()
+	assert.Contains(t, out, "mined 4 of 7 products, 99.5% of")
+	assert.Contains(t, out, "3 ineligible")
+	assert.Contains(t, out, "jobs seen         1")
+	assert.NotContains(t, out, "not submitted")
+
+	subs := srv.Submissions()
+	require.NotEmpty(t, subs, "at this difficulty a step finds proofs\n%s", out)
+	for _, s := range subs {
+		assert.Equal(t, job.Header, s.Job.Header)
+		assert.NoError(t, s.Err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "proof-*.json"))
+	require.NoError(t, err)
+	assert.Len(t, files, len(subs), "every proof is kept on disk too")
+}
+
+// A gateway that is down does not stop training: nothing is mined, the run
+// completes and says why.
+func TestTrainWithGatewayDown(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	err := run([]string{"-gateway", filepath.Join(dir, "none.sock"), "-proofs", filepath.Join(dir, "p"),
+		"-epochs", "1", "-examples", "2048", "-hidden", "64", "-poll", "10ms", "-quiet"}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	assert.Less(t, time.Since(start), time.Minute)
+	out := stdout.String()
+	assert.Contains(t, out, "mined 0 of 7 products")
+	assert.Contains(t, out, "7 paused")
+	assert.Contains(t, out, "pearl gateway: gateway unreachable: mining paused")
+}
