@@ -98,11 +98,12 @@ type GatewayStats struct {
 // submissions.
 //
 // Stale proofs: a proof whose header is no longer the latest job the
-// gateway gave is still submitted, once. The gateway, not this client, knows
-// its template (our view lags by up to a poll), a stale proof costs one line
-// on a local socket, and the gateway drops it silently if it is stale. It is
-// not retried: a retry would be staler still. It is counted in Stats.Stale
-// and, like every proof, stays in ProofDir.
+// gateway gave is still submitted, once. The gateway, not this client,
+// decides what is stale (it compares the proof's header with its template),
+// and dropping one costs it a line on a local socket; skipping it here would
+// risk losing a block to a wrong guess. It is not retried: a retry would be
+// staler still. It is counted in Stats.Stale and, like every proof, stays in
+// ProofDir.
 type Gateway struct {
 	opts      GatewayOptions
 	poller    *GatewayClient // one connection each, so a slow submission
@@ -116,7 +117,7 @@ type Gateway struct {
 	pausedSince time.Time
 	latest      *Header           // the last header the gateway gave
 	unsent      map[string]string // proof ID → file, for proofs not accepted
-	seen        map[string]bool   // proof IDs handed to Submit
+	seen        map[string]bool   // proof IDs handed to Submit (proofs are rare: this stays small)
 	closing     bool              // Submit no longer queues
 	queue       chan *queuedProof // closed by Close
 
