@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -50,6 +51,7 @@ type config struct {
 	nbits                             uint32
 	seed                              uint64
 	stock, quiet                      bool
+	cpuProfile                        string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -71,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.macsPerProof, "macs-per-proof", 2e10, "difficulty: expected multiply-accumulates of mined work per proof")
 	fs.StringVar(&c.proofDir, "proofs", "proofs", "directory the proof files are written to")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bars")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -99,6 +102,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	dir := c.dataDir
 	if dir == "" {
