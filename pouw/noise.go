@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/usefulwork/minedmatmul/pouw/internal/lut"
+	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 
 	"lukechampine.com/blake3/guts"
 )
@@ -149,7 +149,7 @@ func noisyRows(src []int8, f []int8, pairs []NoisePair, rows, k, r int) []int8 {
 	}
 	parallelRange(rows, 16, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			lut.AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
+			vec8.AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
 		}
 	})
 	return dst

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )
 
 // Job is what a miner works on: a header (whose nbits is the network target)
@@ -41,10 +43,8 @@ func (x Matrix) checkInt7(name string) error {
 	if len(x.Data) != x.Rows*x.Cols || x.Rows < 0 || x.Cols < 0 {
 		return ruleErr(ErrBadInput, "%s: %d entries for a %dx%d matrix", name, len(x.Data), x.Rows, x.Cols)
 	}
-	for idx, v := range x.Data {
-		if v < -64 || v > 64 {
-			return ruleErr(ErrValueOutOfRange, "%s[%d][%d] = %d is outside [-64, 64]", name, idx/x.Cols, idx%x.Cols, v)
-		}
+	if idx := vec8.FirstOutside(x.Data, -64, 64); idx >= 0 {
+		return ruleErr(ErrValueOutOfRange, "%s[%d][%d] = %d is outside [-64, 64]", name, idx/x.Cols, idx%x.Cols, x.Data[idx])
 	}
 	return nil
 }

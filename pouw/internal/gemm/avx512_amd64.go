@@ -22,6 +22,12 @@ import (
 //go:noescape
 func kernel512(a *int8, lda int, b *byte, corr *int32, chunkQuads, nchunks, tailQuads int, l, r *byte, steps int, dst *int32, ldd int, jack *Jackpot)
 
+// transpose16 packs blocks×64 bytes of k of 16 full rows of B' (ld bytes
+// apart) the way packB512 does, 16×16 dword transposes with the +128 flip.
+//
+//go:noescape
+func transpose16(dst *byte, src *int8, ld, blocks int)
+
 // sums128 sets dst[16·s] = 128·Σ a[s·chunkLen .. (s+1)·chunkLen) for s <
 // nchunks; chunkLen is a positive multiple of 32.
 //
@@ -118,13 +124,19 @@ func mulAVX512(p *plan, dst []int32, a, bt []int8) {
 // (B' = 0, so their accumulators are exactly 0 and leave the transcript's XOR
 // alone), and bytes past k hold 0 (whatever A' holds there then adds nothing).
 func packB512(dst []byte, bt []int8, j0, w, k int) {
+	q0 := 0
+	if w == 16 && k >= 64 {
+		blocks := k / 64
+		transpose16(&dst[0], &bt[j0*k], k, blocks)
+		q0 = 16 * blocks
+	}
 	full := k / 4
 	for c := 0; c < 16; c++ {
 		var row []byte
 		if c < w {
 			row = int8Bytes(bt[(j0+c)*k : (j0+c+1)*k])
 		}
-		for q := 0; q < full; q++ {
+		for q := q0; q < full; q++ {
 			v := uint32(0x80808080)
 			if row != nil {
 				v ^= binary.LittleEndian.Uint32(row[4*q:])

@@ -1,5 +1,7 @@
 //go:build !amd64 || purego
 
-package lut
+package vec8
 
 func addPairsAsm(dst, src, f []int8, first, second []uint8) int { return 0 }
+
+func outsideAsm(x []int8, lo, hi int8) int { return 0 }

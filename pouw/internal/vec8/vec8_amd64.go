@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package lut
+package vec8
 
 import "golang.org/x/sys/cpu"
 
@@ -20,4 +20,17 @@ func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
 	blocks := len(dst) / 64
 	addPairs64(&dst[0], &src[0], &table, &first[0], &second[0], blocks, len(f) > 64)
 	return 64 * blocks
+}
+
+//go:noescape
+func outside64(x *int8, blocks int, lo, hi int8) int
+
+// outsideAsm scans the whole 64-byte blocks of x: it returns the start of
+// the first block holding an entry outside [lo, hi] (the caller finds the
+// entry), or −1 when all blocks are inside.
+func outsideAsm(x []int8, lo, hi int8) int {
+	if !hasVBMI {
+		return 0
+	}
+	return outside64(&x[0], len(x)/64, lo, hi)
 }

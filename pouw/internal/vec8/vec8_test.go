@@ -1,4 +1,4 @@
-package lut
+package vec8
 
 import (
 	"math/rand/v2"
@@ -24,6 +24,29 @@ func TestAddPairs(t *testing.T) {
 			for l := range dst {
 				if want := src[l] + f[first[l]] - f[second[l]]; dst[l] != want {
 					t.Fatalf("rank %d n %d: dst[%d] = %d, want %d", rank, n, l, dst[l], want)
+				}
+			}
+		}
+	}
+}
+
+func TestFirstOutside(t *testing.T) {
+	for _, n := range []int{0, 1, 63, 64, 65, 640, 1000} {
+		for _, at := range []int{-1, 0, n / 2, n - 1} {
+			for _, bad := range []int8{65, -65, 127, -128} {
+				x := make([]int8, n)
+				for i := range x {
+					x[i] = int8(i%129 - 64)
+				}
+				want := -1
+				if at >= 0 && n > 0 {
+					x[at], want = bad, at
+					if at > 0 {
+						x[at-1] = 64 // an extreme inside value just before
+					}
+				}
+				if got := FirstOutside(x, -64, 64); got != want {
+					t.Fatalf("n %d bad %d at %d: got %d", n, bad, at, got)
 				}
 			}
 		}

@@ -51,3 +51,33 @@ two:
 	JNZ  two
 	VZEROUPPER
 	RET
+
+// func outside64(x *int8, blocks int, lo, hi int8) int
+TEXT ·outside64(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVBQSX lo+16(FP), AX
+	VPBROADCASTB AX, Z1
+	MOVBQSX hi+17(FP), AX
+	VPBROADCASTB AX, Z2
+	MOVQ SI, DI
+
+scan:
+	VMOVDQU64 (SI), Z0
+	VPCMPGTB Z2, Z0, K1 // x > hi
+	VPCMPGTB Z0, Z1, K2 // lo > x
+	KORQ K1, K2, K1
+	KORTESTQ K1, K1
+	JNZ  found
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  scan
+	MOVQ $-1, ret+24(FP)
+	VZEROUPPER
+	RET
+
+found:
+	SUBQ DI, SI
+	MOVQ SI, ret+24(FP)
+	VZEROUPPER
+	RET
