@@ -743,7 +743,7 @@ func TestParseGatewayAddr(t *testing.T) {
 
 func TestWorkShare(t *testing.T) {
 	s := pouw.Stats{
-		Products: 10, Mined: 4, MACs: 1000, MinedMACs: 250,
+		Products: 10, Mined: 4, MACs: 1000, MinedMACs: 250, Paused: 4,
 		UnminedReasons: map[string]int64{
 			"pearl gateway: mining_paused: mining paused":                    3,
 			"32x1024x32: ErrBadParams: pearl: k=1024 below 16r=2048 (r=128)": 2,

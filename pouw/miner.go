@@ -54,6 +54,7 @@ type Stats struct {
 	MinedMACs      uint64           // multiply-accumulates inside tiles: the lottery's work
 	Tiles          int64            // tickets drawn
 	Proofs         int64            // winning tiles
+	Paused         int64            // unmined products for want of a job (the job source failed or paused)
 	Phases         Phases           // time in each phase, summed over products
 	ByRole         map[string]RoleStats
 }
@@ -100,9 +101,29 @@ func (m *Miner) SetStep(step int64) { m.step.Store(step) }
 // MatMul computes the exact product of a (m×k) and bt = Bᵀ (n×k), mining it
 // when it fits the profile and a job is available. Every winning tile is
 // reported to OnProof before MatMul returns.
+//
+// A product whose k exceeds the protocol's 65536 is split along k into parts
+// that fit, each mined (and counted in Stats) as a product of its own; their
+// exact int32 products add up to the whole.
 func (m *Miner) MatMul(a, bt Matrix, tag Tag) (*Product, error) {
+	if err := checkShapes(a, bt); err != nil {
+		return nil, err
+	}
+	if a.Cols > maxInner && a.Rows > 0 && bt.Rows > 0 {
+		return m.matMulSplit(a, bt, tag)
+	}
+	return m.matMulOne(a, bt, tag)
+}
+
+func (m *Miner) matMulOne(a, bt Matrix, tag Tag) (*Product, error) {
 	var p *Product
 	job, err := m.cfg.Jobs.CurrentJob()
+	paused := err != nil
+	if err == nil && job.CertVersion != CertSalted {
+		// A job this miner cannot mine must not stop training: the product
+		// is still owed, so it is computed and counted as unmined.
+		err = ruleErr(ErrUnsupportedVersion, "job certificate version %d is not mined (only %d)", job.CertVersion, CertSalted)
+	}
 	if err == nil {
 		var cfg Config
 		cfg, err = m.cfg.Policy.Choose(m.cfg.Profile, a.Rows, a.Cols, bt.Rows)
@@ -129,12 +150,66 @@ func (m *Miner) MatMul(a, bt Matrix, tag Tag) (*Product, error) {
 		p = &Product{M: a.Rows, N: bt.Rows, K: a.Cols, C: c, Unmined: err.Error()}
 		p.Phases.GEMM = time.Since(start)
 	}
-	m.record(p, tag)
+	m.record(p, tag, paused)
 	m.report(p, job, tag)
 	return p, nil
 }
 
-func (m *Miner) record(p *Product, tag Tag) {
+// maxSplitInner bounds k for a split product: the sum of the parts is exact
+// in int32 only while |A·B| ≤ 64²·k stays below 2³¹.
+const maxSplitInner = (1 << 31) / (64 * 64)
+
+// matMulSplit mines a product with k > 65536 as parts along k of equal
+// length, all but the last a multiple of 64 where possible (Pearl requires
+// k%64 == 0), and adds them up.
+func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
+	k := a.Cols
+	if k >= maxSplitInner {
+		return nil, ruleErr(ErrBadInput, "k=%d: the int32 product of int7 operands may overflow beyond k=%d", k, maxSplitInner-1)
+	}
+	parts := (k + maxInner - 1) / maxInner
+	step := (k + parts - 1) / parts
+	if up := (step + 63) &^ 63; up <= maxInner {
+		step = up
+	}
+	whole := &Product{M: a.Rows, N: bt.Rows, K: k, Mined: true}
+	for lo := 0; lo < k; lo += step {
+		hi := min(lo+step, k)
+		p, err := m.matMulOne(a.columns(lo, hi), bt.columns(lo, hi), tag)
+		if err != nil {
+			return nil, fmt.Errorf("columns %d..%d of k=%d: %w", lo, hi, k, err)
+		}
+		if whole.C == nil {
+			whole.C, whole.Config = p.C, p.Config
+		} else {
+			for i, c := range p.C {
+				whole.C[i] += c
+			}
+		}
+		if !p.Mined {
+			whole.Mined = false
+			if whole.Unmined == "" {
+				whole.Unmined = p.Unmined
+			}
+		}
+		whole.Tickets = append(whole.Tickets, p.Tickets...)
+		whole.Wins = append(whole.Wins, p.Wins...)
+		whole.MACs += p.MACs
+		whole.Phases.Add(p.Phases)
+	}
+	return whole, nil
+}
+
+// columns copies columns [lo, hi) of x.
+func (x Matrix) columns(lo, hi int) Matrix {
+	out := Matrix{Rows: x.Rows, Cols: hi - lo, Data: make([]int8, x.Rows*(hi-lo))}
+	for i := 0; i < x.Rows; i++ {
+		copy(out.Data[i*out.Cols:(i+1)*out.Cols], x.Data[i*x.Cols+lo:i*x.Cols+hi])
+	}
+	return out
+}
+
+func (m *Miner) record(p *Product, tag Tag, paused bool) {
 	macs := uint64(p.M) * uint64(p.N) * uint64(p.K)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -159,6 +234,9 @@ func (m *Miner) record(p *Product, tag Tag) {
 		r.Proofs += int64(len(p.Wins))
 	} else {
 		s.UnminedReasons[p.Unmined]++
+		if paused {
+			s.Paused++
+		}
 	}
 	s.ByRole[tag.Role] = r
 	s.Phases.Add(p.Phases)

@@ -115,3 +115,53 @@ func TestDefaultPolicy(t *testing.T) {
 	_, err = DefaultPolicy{}.Choose(Local, 100, 16, 100)
 	assert.Equal(t, ErrBadParams, CodeOf(err))
 }
+
+// k beyond 65536 is split into parts that each fit, mined and counted
+// separately, and the parts add up to the exact product.
+func TestMinerSplitsLongK(t *testing.T) {
+	var found []Found
+	miner, err := NewMiner(MinerConfig{Jobs: DevJob(NbitsForExpectedMACs(2e5)), OnProof: func(f Found) { found = append(found, f) }})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(70000, 1))
+	a, bt := randInt7(rng, 4, 70000), randInt7(rng, 6, 70000)
+	p, err := miner.MatMul(a, bt, Tag{Role: "grad-B"})
+	require.NoError(t, err)
+	assert.True(t, p.Mined, p.Unmined)
+	assert.Equal(t, plainProduct(a, bt), p.C)
+	s := miner.Stats()
+	assert.Equal(t, int64(2), s.Mined, "two parts of k=35008 and 34992")
+	assert.Equal(t, uint64(4*6*70000), s.MACs)
+	require.NotEmpty(t, found)
+	for _, f := range found {
+		v, err := f.Proof.Verify(VerifyOptions{})
+		require.NoError(t, err)
+		assert.Contains(t, []uint64{35008, 34992}, v.K)
+	}
+	_, err = miner.MatMul(Matrix{Rows: 1, Cols: maxSplitInner, Data: make([]int8, maxSplitInner)},
+		Matrix{Rows: 1, Cols: maxSplitInner, Data: make([]int8, maxSplitInner)}, Tag{})
+	assert.Equal(t, ErrBadInput, CodeOf(err))
+}
+
+// A job the miner cannot mine (a legacy certificate version) does not stop
+// training: the product is exact and counted unmined; pauses are counted.
+func TestMinerUnminableJobAndPauses(t *testing.T) {
+	job := DevJob(0x207fffff)
+	job.J.CertVersion = CertV2
+	miner, err := NewMiner(MinerConfig{Jobs: job})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(2, 2))
+	a, bt := randInt7(rng, 16, 64), randInt7(rng, 16, 64)
+	p, err := miner.MatMul(a, bt, Tag{})
+	require.NoError(t, err)
+	assert.False(t, p.Mined)
+	assert.Contains(t, p.Unmined, "certificate version 2")
+	assert.Equal(t, plainProduct(a, bt), p.C)
+	assert.Zero(t, miner.Stats().Paused)
+
+	paused, err := NewMiner(MinerConfig{Jobs: pausedJobs{}})
+	require.NoError(t, err)
+	_, err = paused.MatMul(a, bt, Tag{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), paused.Stats().Paused)
+	assert.Equal(t, int64(1), paused.Stats().WorkShare().Paused)
+}

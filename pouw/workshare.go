@@ -17,9 +17,10 @@ type WorkShare struct {
 	MACs            uint64  // all multiply-accumulates (m·n·k summed)
 	MinedMACs       uint64  // those inside mined tiles: the lottery's work
 	Share           float64 // MinedMACs / MACs; 0 when nothing was computed
-	// Paused counts products unmined because the job source had no job
-	// (errors wrapping ErrPaused); Ineligible the rest: shapes the profile
-	// or the policy refused. Only Ineligible says something about the model.
+	// Paused counts products unmined because the job source had no job;
+	// Ineligible the rest: shapes the profile or the policy refused, or a
+	// job this miner cannot mine. Only Ineligible says something about the
+	// model.
 	Paused, Ineligible int64
 	Reasons            []ReasonCount // unmined products by reason, most frequent first
 }
@@ -30,21 +31,15 @@ type ReasonCount struct {
 	Count  int64
 }
 
-// WorkShare summarises s. A reason is counted as paused when its text
-// contains ErrPaused's: Stats keeps reasons as text, and every JobSource
-// wraps ErrPaused, whose text is therefore part of the reason.
+// WorkShare summarises s.
 func (s Stats) WorkShare() WorkShare {
-	w := WorkShare{Products: s.Products, Mined: s.Mined, MACs: s.MACs, MinedMACs: s.MinedMACs}
+	w := WorkShare{Products: s.Products, Mined: s.Mined, MACs: s.MACs, MinedMACs: s.MinedMACs,
+		Paused: s.Paused, Ineligible: s.Unmined() - s.Paused}
 	if s.MACs > 0 {
 		w.Share = float64(s.MinedMACs) / float64(s.MACs)
 	}
 	for r, n := range s.UnminedReasons {
 		w.Reasons = append(w.Reasons, ReasonCount{r, n})
-		if strings.Contains(r, ErrPaused.Error()) {
-			w.Paused += n
-		} else {
-			w.Ineligible += n
-		}
 	}
 	slices.SortFunc(w.Reasons, func(a, b ReasonCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
