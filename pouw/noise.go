@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 
 	"lukechampine.com/blake3/guts"
@@ -64,16 +65,51 @@ func denseNoiseRow(dst []int8, key, label *[32]byte, row int) {
 	}
 }
 
-// denseNoise returns rows×r entries of a dense noise factor, row-major. Rows
-// are independent PRF outputs, so they are generated on all cores.
+// denseNoise returns rows×r entries of a dense noise factor, row-major. Entry
+// idx is byte idx%32 of PRF output idx/32, so the factor is simply PRF
+// outputs 0, 1, … laid end to end; they are generated sixteen at a time
+// (hash16) and on all cores.
 func denseNoise(key, label *[32]byte, rows, r int) []int8 {
 	out := make([]int8, rows*r)
-	parallelRange(rows, 64, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			denseNoiseRow(out[i*r:(i+1)*r], key, label, i)
+	outputs := rows * r / 32
+	parallelRange((outputs+15)/16, 16, func(lo, hi int) {
+		var buf [16][32]byte
+		for b := lo; b < hi; b++ {
+			first := 16 * b
+			n := min(16, outputs-first)
+			prfBatch(key, label, 0, uint32(first), buf[:n])
+			for i := 0; i < n; i++ {
+				dst := out[32*(first+i) : 32*(first+i+1)]
+				for j, x := range buf[i] {
+					dst[j] = int8(x&63) - 32
+				}
+			}
 		}
 	})
 	return out
+}
+
+// prfBatch sets dst[i] = G(key, label, slot, first+i) for every i (at most
+// 16): the same outputs as prf, sixteen compressions at once.
+func prfBatch(key, label *[32]byte, slot int, first uint32, dst [][32]byte) {
+	var msgs [16][16]uint32
+	for i := range dst {
+		msgs[slot][i] = first + uint32(i) + 1
+	}
+	for w := 0; w < 8; w++ {
+		lw := binary.LittleEndian.Uint32(label[4*w:])
+		for i := range msgs[8+w] {
+			msgs[8+w][i] = lw
+		}
+	}
+	kw := keyWords(key)
+	var out [8][16]uint32
+	hash16.Sum16(&kw, &msgs, &out)
+	for i := range dst {
+		for w := 0; w < 8; w++ {
+			binary.LittleEndian.PutUint32(dst[i][4*w:], out[w][i])
+		}
+	}
 }
 
 // parallelRange calls fn on disjoint ranges covering [0, n), on up to
@@ -108,15 +144,17 @@ type NoisePair struct {
 // second = first XOR (1 + mulhi32(r−1, u)), which is never first.
 func sparsePairs(key, label *[32]byte, k, r int) []NoisePair {
 	pairs := make([]NoisePair, k)
-	var out [32]byte
-	for l := 0; l < k; l++ {
-		if l%8 == 0 {
-			out = prf(key, label, 1, uint32(l/8))
+	var buf [16][32]byte
+	for l0 := 0; l0 < k; l0 += 8 * 16 {
+		n := min(16, (k-l0+7)/8)
+		prfBatch(key, label, 1, uint32(l0/8), buf[:n])
+		for l := l0; l < min(k, l0+8*16); l++ {
+			out := &buf[(l-l0)/8]
+			u := binary.LittleEndian.Uint32(out[4*(l%8):])
+			first := u & uint32(r-1)
+			hi := uint32((uint64(r-1) * uint64(u)) >> 32)
+			pairs[l] = NoisePair{First: uint16(first), Second: uint16(first ^ (1 + hi))}
 		}
-		u := binary.LittleEndian.Uint32(out[4*(l%8):])
-		first := u & uint32(r-1)
-		hi := uint32((uint64(r-1) * uint64(u)) >> 32)
-		pairs[l] = NoisePair{First: uint16(first), Second: uint16(first ^ (1 + hi))}
 	}
 	return pairs
 }

@@ -1,12 +1,14 @@
 package pouw
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"sync"
 	"time"
 	"unsafe"
 
+	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )
 
@@ -209,10 +211,14 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 	bound := newLEBound(profile.Bound(cfg, target))
 	p.Tickets = make([]TileTicket, len(jackpots))
 	// One keyed hash per tile, on all cores; proofs, rare, stay in order.
-	parallelRange(len(jackpots), 256, func(lo, hi int) {
-		for t := lo; t < hi; t++ {
-			rows, cols := grid.Rows[t/len(grid.Cols)], grid.Cols[t%len(grid.Cols)]
-			p.Tickets[t] = TileTicket{RowOffset: rows[0], ColOffset: cols[0], Ticket: jackpots[t].Ticket(&seeds.SA)}
+	parallelRange((len(jackpots)+15)/16, 16, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			t0 := 16 * b
+			tickets16(jackpots[t0:min(t0+16, len(jackpots))], &seeds.SA, func(i int, ticket [32]byte) {
+				t := t0 + i
+				rows, cols := grid.Rows[t/len(grid.Cols)], grid.Cols[t%len(grid.Cols)]
+				p.Tickets[t] = TileTicket{RowOffset: rows[0], ColOffset: cols[0], Ticket: ticket}
+			})
 		}
 	})
 	for t := range jackpots {
@@ -236,6 +242,27 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 		p.Phases.Denoise = time.Since(start)
 	}
 	return p, nil
+}
+
+// tickets16 computes the tickets of up to 16 jackpots at once (the same
+// values as Jackpot.Ticket) and hands each to put.
+func tickets16(jackpots []Jackpot, sA *[32]byte, put func(i int, ticket [32]byte)) {
+	var msgs [16][16]uint32
+	for i, j := range jackpots {
+		for w, x := range j {
+			msgs[w][i] = x
+		}
+	}
+	kw := keyWords(sA)
+	var out [8][16]uint32
+	hash16.Sum16(&kw, &msgs, &out)
+	for i := range jackpots {
+		var t [32]byte
+		for w := 0; w < 8; w++ {
+			binary.LittleEndian.PutUint32(t[4*w:], out[w][i])
+		}
+		put(i, t)
+	}
 }
 
 // buildPlainProof opens the tile's rows of A and columns of B (rows of Bᵀ).

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package hash16
+
+const hasAVX512 = false
+
+func sum16AVX512(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
+	sum16Generic(key, msgs, out)
+}

@@ -1,0 +1,49 @@
+package pouw
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestBatchedNoiseMatchesPRF checks the sixteen-at-a-time noise generation
+// against the one-output PRF that the verifier uses (§4.1, §4.2).
+func TestBatchedNoiseMatchesPRF(t *testing.T) {
+	key := [32]byte{1, 2, 3}
+	for _, r := range []int{32, 64, 256} {
+		for _, rows := range []int{1, 5, 17, 40} {
+			got := denseNoise(&key, &labelA, rows, r)
+			for i := 0; i < rows; i++ {
+				want := make([]int8, r)
+				denseNoiseRow(want, &key, &labelA, i)
+				require.Equal(t, want, got[i*r:(i+1)*r], "r %d row %d", r, i)
+			}
+		}
+		for _, k := range []int{1, 7, 8, 9, 127, 128, 129, 1000} {
+			got := sparsePairs(&key, &labelB, k, r)
+			for l := 0; l < k; l++ {
+				out := prf(&key, &labelB, 1, uint32(l/8))
+				u := binary.LittleEndian.Uint32(out[4*(l%8):])
+				first := u & uint32(r-1)
+				second := first ^ (1 + uint32((uint64(r-1)*uint64(u))>>32))
+				require.Equal(t, NoisePair{uint16(first), uint16(second)}, got[l], "r %d k %d l %d", r, k, l)
+			}
+		}
+	}
+}
+
+func TestTickets16MatchesTicket(t *testing.T) {
+	sA := [32]byte{9, 8, 7}
+	for _, n := range []int{1, 5, 16} {
+		js := make([]Jackpot, n)
+		for i := range js {
+			for w := range js[i] {
+				js[i][w] = uint32(i*31 + w*7 + 1)
+			}
+		}
+		tickets16(js, &sA, func(i int, ticket [32]byte) {
+			require.Equal(t, js[i].Ticket(&sA), ticket)
+		})
+	}
+}
