@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/usefulwork/minedmatmul/pouw"
@@ -26,10 +27,18 @@ type ProofSink struct {
 // per epoch); the bound only matters if the disk stops answering.
 const sinkQueue = 1024
 
-// NewProofSink creates dir if needed and starts the writer.
+// NewProofSink creates dir if needed, removes the temp files a killed run
+// may have left there (never a finished proof), and starts the writer.
 func NewProofSink(dir string) (*ProofSink, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("proof directory: %w", err)
+	}
+	stale, err := filepath.Glob(filepath.Join(dir, ".proof-*.json.tmp-*"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range stale {
+		os.Remove(f)
 	}
 	s := &ProofSink{dir: dir, queue: make(chan *pouw.Proof, sinkQueue), done: make(chan struct{})}
 	go s.run()

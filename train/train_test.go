@@ -154,3 +154,16 @@ func TestFormatMACs(t *testing.T) {
 	assert.Equal(t, "12 MAC", FormatMACs(12))
 	assert.Equal(t, "1.00 TMAC", FormatMACs(1e12))
 }
+
+func TestProofSinkRemovesStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".proof-abc.json.tmp-123")
+	keep := filepath.Join(dir, "proof-abc.json")
+	require.NoError(t, os.WriteFile(stale, []byte("{"), 0o644))
+	require.NoError(t, os.WriteFile(keep, []byte("{}"), 0o644))
+	sink, err := NewProofSink(dir)
+	require.NoError(t, err)
+	require.NoError(t, sink.Close())
+	assert.NoFileExists(t, stale)
+	assert.FileExists(t, keep)
+}
