@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"gorgonia.org/gorgonia"
@@ -16,42 +15,10 @@ import (
 // bound to a miner for the mined one.
 type mulFunc func(a, b *gorgonia.Node) (*gorgonia.Node, error)
 
-// heInit returns seeded He-normal weights: Gorgonia's own initialisers seed
-// from the clock, and a comparison between stock and mined runs needs the
-// very same starting point.
-func heInit(rng *rand.Rand, fanIn int, shape ...int) *tensor.Dense {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	w := make([]float32, n)
-	std := math.Sqrt(2 / float64(fanIn))
-	for i := range w {
-		w[i] = float32(rng.NormFloat64() * std)
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(w))
-}
-
-// classifierHead adds the loss (mean cross-entropy of a log-softmax) and the
+// classifierHead adds the loss (mean cross-entropy of the softmax) and the
 // gradients of every learnable, and names the model.
 func classifierHead(name string, g *gorgonia.ExprGraph, x, y, logits *gorgonia.Node, learnables gorgonia.Nodes) (*train.Model, error) {
-	logp, err := gorgonia.LogSoftMax(logits)
-	if err != nil {
-		return nil, err
-	}
-	picked, err := gorgonia.HadamardProd(logp, y)
-	if err != nil {
-		return nil, err
-	}
-	perExample, err := gorgonia.Sum(picked, 1)
-	if err != nil {
-		return nil, err
-	}
-	mean, err := gorgonia.Mean(perExample)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := gorgonia.Neg(mean)
+	loss, err := train.CrossEntropy(logits, y)
 	if err != nil {
 		return nil, err
 	}
@@ -68,9 +35,9 @@ func newMLP(batch, hidden int, mul mulFunc, seed uint64) (*train.Model, error) {
 	features := 28 * 28
 	x := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(batch, features), gorgonia.WithName("x"))
 	y := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(batch, mnist.Classes), gorgonia.WithName("y"))
-	w1 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w1"), gorgonia.WithValue(heInit(rng, features, features, hidden)))
+	w1 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w1"), gorgonia.WithValue(train.HeNormal(rng, features, features, hidden)))
 	b1 := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithName("b1"), gorgonia.WithShape(hidden), gorgonia.WithInit(gorgonia.Zeroes()))
-	w2 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w2"), gorgonia.WithValue(heInit(rng, hidden, hidden, mnist.Classes)))
+	w2 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w2"), gorgonia.WithValue(train.HeNormal(rng, hidden, hidden, mnist.Classes)))
 	b2 := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithName("b2"), gorgonia.WithShape(mnist.Classes), gorgonia.WithInit(gorgonia.Zeroes()))
 
 	h, err := dense(x, w1, b1, mul)
@@ -104,10 +71,10 @@ func newCNN(batch, c1, c2 int, mul mulFunc, seed uint64) (*train.Model, error) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(batch, 1, 28, 28), gorgonia.WithName("x"))
 	y := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(batch, mnist.Classes), gorgonia.WithName("y"))
-	f1 := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithName("f1"), gorgonia.WithValue(heInit(rng, 9, c1, 1, 3, 3)))
-	f2 := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithName("f2"), gorgonia.WithValue(heInit(rng, 9*c1, c2, c1, 3, 3)))
+	f1 := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithName("f1"), gorgonia.WithValue(train.HeNormal(rng, 9, c1, 1, 3, 3)))
+	f2 := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithName("f2"), gorgonia.WithValue(train.HeNormal(rng, 9*c1, c2, c1, 3, 3)))
 	flat := c2 * 7 * 7
-	w := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w3"), gorgonia.WithValue(heInit(rng, flat, flat, mnist.Classes)))
+	w := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w3"), gorgonia.WithValue(train.HeNormal(rng, flat, flat, mnist.Classes)))
 	b := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithName("b3"), gorgonia.WithShape(mnist.Classes), gorgonia.WithInit(gorgonia.Zeroes()))
 
 	h := x

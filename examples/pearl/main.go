@@ -24,7 +24,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -182,9 +181,9 @@ func newModel(c config, miner *pouw.Miner) (*train.Model, error) {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(c.batch, c.features), gorgonia.WithName("x"))
 	y := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(c.batch, classes), gorgonia.WithName("y"))
-	w1 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w1"), gorgonia.WithValue(heInit(rng, c.features, c.hidden)))
+	w1 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w1"), gorgonia.WithValue(train.HeNormal(rng, c.features, c.features, c.hidden)))
 	b1 := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithName("b1"), gorgonia.WithShape(c.hidden), gorgonia.WithInit(gorgonia.Zeroes()))
-	w2 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w2"), gorgonia.WithValue(heInit(rng, c.hidden, classes)))
+	w2 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName("w2"), gorgonia.WithValue(train.HeNormal(rng, c.hidden, c.hidden, classes)))
 	b2 := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithName("b2"), gorgonia.WithShape(classes), gorgonia.WithInit(gorgonia.Zeroes()))
 
 	dense := func(x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
@@ -205,23 +204,7 @@ func newModel(c config, miner *pouw.Miner) (*train.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("layer 2: %w", err)
 	}
-	logp, err := gorgonia.LogSoftMax(logits)
-	if err != nil {
-		return nil, err
-	}
-	picked, err := gorgonia.HadamardProd(logp, y)
-	if err != nil {
-		return nil, err
-	}
-	perExample, err := gorgonia.Sum(picked, 1)
-	if err != nil {
-		return nil, err
-	}
-	mean, err := gorgonia.Mean(perExample)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := gorgonia.Neg(mean)
+	loss, err := train.CrossEntropy(logits, y)
 	if err != nil {
 		return nil, err
 	}
@@ -231,17 +214,6 @@ func newModel(c config, miner *pouw.Miner) (*train.Model, error) {
 	}
 	name := fmt.Sprintf("mlp %d-%d-%d, batch %d, synthetic", c.features, c.hidden, classes, c.batch)
 	return &train.Model{Name: name, Graph: g, X: x, Y: y, Output: logits, Loss: loss, Learnables: learnables}, nil
-}
-
-// heInit returns seeded He-normal weights (Gorgonia's initialisers seed
-// from the clock; a rerun should start from the same point).
-func heInit(rng *rand.Rand, fanIn, fanOut int) *tensor.Dense {
-	w := make([]float32, fanIn*fanOut)
-	std := math.Sqrt(2 / float64(fanIn))
-	for i := range w {
-		w[i] = float32(rng.NormFloat64() * std)
-	}
-	return tensor.New(tensor.WithShape(fanIn, fanOut), tensor.WithBacking(w))
 }
 
 // teacher is a synthetic classification task: Gaussian inputs labelled by
