@@ -6,7 +6,9 @@
 // shared and drift):
 //
 //   - stock: gorgonia.Mul on float32, run by a TapeMachine;
-//   - unmined: the exact int kernel (pouw.DefaultKernel) with mining off;
+//   - unmined: the exact int kernel (pouw.DefaultKernel) with mining off,
+//     through pouw.Multiply as the Miner's mining-off path calls it (it
+//     allocates the output, as MineProduct does);
 //   - mined: pouw.MineProduct under the DefaultPolicy and the local profile
 //     (commitments, noise, GEMM with transcript, tickets, denoising), with
 //     its phase breakdown;
@@ -148,7 +150,6 @@ func measureShape(s Shape, miner *pouw.Miner, rounds int, minDur time.Duration) 
 		bt.Data[i] = int8(rng.IntN(129) - 64)
 	}
 	kern := pouw.DefaultKernel()
-	dst := make([]int32, s.M*s.N)
 	cfg, err := pouw.DefaultPolicy{}.Choose(pouw.Local, s.M, s.K, s.N)
 	if err != nil {
 		return res, err
@@ -166,7 +167,9 @@ func measureShape(s Shape, miner *pouw.Miner, rounds int, minDur time.Duration) 
 			}
 		}))
 		tUnmined = append(tUnmined, timeIt(minDur, func() {
-			kern.Mul(dst, a.Data, bt.Data, s.M, s.N, s.K, nil, nil)
+			if _, err := pouw.Multiply(kern, a, bt); err != nil && firstErr == nil {
+				firstErr = err
+			}
 		}))
 		var sum pouw.Phases
 		runs := 0

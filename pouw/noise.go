@@ -171,15 +171,14 @@ func addNoiseRow(dst, src, f []int8, pairs []NoisePair) {
 // noisyRows sets dst (rows×k) to src plus the noise f·E (§4.3): row i is
 // src[i] + f[i][first(l)] − f[i][second(l)], formed with byte table look-ups
 // (64 entries per instruction with AVX-512 VBMI) on all cores.
-func noisyRows(src []int8, f []int8, pairs []NoisePair, rows, k, r int) []int8 {
-	dst := make([]int8, rows*k)
+func noisyRows(dst, src []int8, f []int8, pairs []NoisePair, rows, k, r int) {
 	if r > 256 {
 		parallelRange(rows, 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				addNoiseRow(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], pairs)
 			}
 		})
-		return dst
+		return
 	}
 	first, second := make([]uint8, k), make([]uint8, k)
 	for l, p := range pairs[:k] {
@@ -190,7 +189,20 @@ func noisyRows(src []int8, f []int8, pairs []NoisePair, rows, k, r int) []int8 {
 			vec8.AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
 		}
 	})
-	return dst
+}
+
+// operandPool recycles the noisy operands between products: they are as
+// large as the inputs, live only during MineProduct, and a fresh allocation
+// costs page faults and zeroing on every product.
+var operandPool sync.Pool
+
+func getOperand(n int) *[]int8 {
+	if b, ok := operandPool.Get().(*[]int8); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]int8, n)
+	return &b
 }
 
 // Noise holds the four noise factors of one product (§4): the dense E_AL

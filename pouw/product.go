@@ -180,8 +180,12 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 		return nil, err
 	}
 	nz := NewNoise(seeds, m, n, k, int(cfg.Rank))
-	noisyA := noisyRows(a.Data, nz.AL, nz.PairsA, m, k, nz.Rank)
-	noisyBT := noisyRows(bt.Data, nz.BRT, nz.PairsB, n, k, nz.Rank)
+	bufA, bufB := getOperand(m*k), getOperand(n*k)
+	defer operandPool.Put(bufA)
+	defer operandPool.Put(bufB)
+	noisyA, noisyBT := *bufA, *bufB
+	noisyRows(noisyA, a.Data, nz.AL, nz.PairsA, m, k, nz.Rank)
+	noisyRows(noisyBT, bt.Data, nz.BRT, nz.PairsB, n, k, nz.Rank)
 	p.Phases.Noise = time.Since(start)
 
 	grid := newTileGrid(cfg, m, n)

@@ -14,17 +14,19 @@ func BenchmarkMul(b *testing.B) {
 		bt := randInt8(r, n*k, false)
 		dst := make([]int32, m*n)
 		for _, impl := range Available() {
-			if impl == Generic {
+			if impl != AVX512 {
 				continue
 			}
-			for _, mined := range []bool{false, true} {
-				b.Run(fmt.Sprintf("%s/%d/mined=%v", impl, sz, mined), func(b *testing.B) {
+			for _, mode := range []string{"plain", "transcript", "transcript+correction"} {
+				b.Run(fmt.Sprintf("%s/%d/%s", impl, sz, mode), func(b *testing.B) {
 					var g *Grid
 					var jp []Jackpot
 					var c *Correction
-					if mined {
+					if mode != "plain" {
 						g = &Grid{H: 16, W: 16, R: 32, RowTiles: m / 16, ColTiles: n / 16}
 						jp = make([]Jackpot, g.RowTiles*g.ColTiles)
+					}
+					if mode == "transcript+correction" {
 						c = &Correction{Q: 64, L: make([]int16, m*64), R: make([]int16, n*64)}
 					}
 					for b.Loop() {
