@@ -79,14 +79,22 @@ func denseNoise(key, label *[32]byte, rows, r int) []int8 {
 			n := min(16, outputs-first)
 			prfBatch(key, label, 0, uint32(first), buf[:n])
 			for i := 0; i < n; i++ {
-				dst := out[32*(first+i) : 32*(first+i+1)]
-				for j, x := range buf[i] {
-					dst[j] = int8(x&63) - 32
+				dst := int8Bytes(out[32*(first+i) : 32*(first+i+1)])
+				for j := 0; j < 32; j += 8 {
+					binary.LittleEndian.PutUint64(dst[j:], centre6(binary.LittleEndian.Uint64(buf[i][j:])))
 				}
 			}
 		}
 	})
 	return out
+}
+
+// centre6 maps each byte x of w to (x AND 63) − 32, eight at a time: for
+// v = x AND 63, v − 32 (mod 256) is v with bit 5 cleared when bit 5 is set,
+// and v with bits 5–7 set when it is not; no carry crosses a byte.
+func centre6(w uint64) uint64 {
+	const b5, low5 = 0x2020202020202020, 0x1f1f1f1f1f1f1f1f
+	return w&low5 | (^w&b5)*7
 }
 
 // prfBatch sets dst[i] = G(key, label, slot, first+i) for every i (at most

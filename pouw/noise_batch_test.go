@@ -47,3 +47,13 @@ func TestTickets16MatchesTicket(t *testing.T) {
 		})
 	}
 }
+
+func TestCentre6(t *testing.T) {
+	for x := 0; x < 256; x++ {
+		w := uint64(x) * 0x0101010101010101
+		want := uint8(int8(x&63) - 32)
+		if got := centre6(w); got != uint64(want)*0x0101010101010101 {
+			t.Fatalf("x=%d: %016x, want bytes %02x", x, got, want)
+		}
+	}
+}

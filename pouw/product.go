@@ -67,9 +67,9 @@ type Win struct {
 type Phases struct {
 	Commit  time.Duration // hashing A and Bᵀ
 	Noise   time.Duration // seeds, noise factors, A' and B'
-	GEMM    time.Duration // the product and its transcript
+	GEMM    time.Duration // the product and its transcript (with a gemm kernel, also the denoising epilogue)
 	Tickets time.Duration // one keyed hash per tile, and proofs for wins
-	Denoise time.Duration // peeling the noise off
+	Denoise time.Duration // peeling the noise off (with a gemm kernel, preparing the correction it applies)
 }
 
 // Add accumulates q into p.
