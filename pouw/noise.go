@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 
@@ -199,19 +200,9 @@ func noisyRows(dst, src []int8, f []int8, pairs []NoisePair, rows, k, r int) {
 	})
 }
 
-// operandPool recycles the noisy operands between products: they are as
-// large as the inputs, live only during MineProduct, and a fresh allocation
-// costs page faults and zeroing on every product.
-var operandPool sync.Pool
-
-func getOperand(n int) *[]int8 {
-	if b, ok := operandPool.Get().(*[]int8); ok && cap(*b) >= n {
-		*b = (*b)[:n]
-		return b
-	}
-	b := make([]int8, n)
-	return &b
-}
+// operands recycles the noisy operands between products: they are as large
+// as the inputs and live only during MineProduct.
+var operands = bufcache.New[int8](4)
 
 // Noise holds the four noise factors of one product (§4): the dense E_AL
 // (m×r) and E_BRᵀ (n×r), and the sparse pairs of E_AR (r×k) and E_BL (k×r).

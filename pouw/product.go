@@ -180,10 +180,9 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 		return nil, err
 	}
 	nz := NewNoise(seeds, m, n, k, int(cfg.Rank))
-	bufA, bufB := getOperand(m*k), getOperand(n*k)
-	defer operandPool.Put(bufA)
-	defer operandPool.Put(bufB)
-	noisyA, noisyBT := *bufA, *bufB
+	noisyA, noisyBT := operands.Get(m*k), operands.Get(n*k)
+	defer operands.Put(noisyA)
+	defer operands.Put(noisyBT)
 	noisyRows(noisyA, a.Data, nz.AL, nz.PairsA, m, k, nz.Rank)
 	noisyRows(noisyBT, bt.Data, nz.BRT, nz.PairsB, n, k, nz.Rank)
 	p.Phases.Noise = time.Since(start)

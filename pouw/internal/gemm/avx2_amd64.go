@@ -23,9 +23,9 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 	k2 := (p.k + 1) &^ 1
 	kk := k2 + p.q    // int16 entries per widened row: A' or B', then L or R
 	bPanel := 16 * kk // int16 per packed column panel
-	bb := getBuf(2 * p.colPanels * bPanel)
-	defer putBuf(bb)
-	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&(*bb)[0])), p.colPanels*bPanel)
+	bb := packed.Get(2 * p.colPanels * bPanel)
+	defer packed.Put(bb)
+	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&bb[0])), p.colPanels*bPanel)
 	parallel(p.colPanels, func(_, pj int) {
 		j0, w := p.colsOf(pj)
 		dstp := bPacked[pj*bPanel : (pj+1)*bPanel]

@@ -40,12 +40,11 @@ func mulAVX512(p *plan, dst []int32, a, bt []int8) {
 	cPanel := 32 * p.q    // bytes of one packed panel of the correction (q/2 steps × 64)
 	nc1 := p.nchunks + 1  // chunk corrections, then the tail's
 	corrPanel := 16 * nc1 // int32 per row panel
-	buf := getBuf(p.colPanels*(bPanel+cPanel) + p.rowPanels*cPanel)
-	defer putBuf(buf)
-	packed := *buf
-	bPacked := packed[:p.colPanels*bPanel]
-	rPacked := packed[p.colPanels*bPanel : p.colPanels*(bPanel+cPanel)]
-	lPacked := packed[p.colPanels*(bPanel+cPanel):]
+	buf := packed.Get(p.colPanels*(bPanel+cPanel) + p.rowPanels*cPanel)
+	defer packed.Put(buf)
+	bPacked := buf[:p.colPanels*bPanel]
+	rPacked := buf[p.colPanels*bPanel : p.colPanels*(bPanel+cPanel)]
+	lPacked := buf[p.colPanels*(bPanel+cPanel):]
 	corr := make([]int32, p.rowPanels*corrPanel)
 
 	// Preparation, in parallel: pack every column panel of B' (and R), and

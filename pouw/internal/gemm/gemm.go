@@ -20,6 +20,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
 )
 
 // Jackpot is a tile's 16-word transcript state (PROTOCOL.md §5).
@@ -223,16 +225,5 @@ func fold(j *Jackpot, s int, x uint32) {
 	j[t] = bits.RotateLeft32(j[t], 13) ^ x
 }
 
-// bufPool recycles packed operand buffers between calls.
-var bufPool sync.Pool
-
-func getBuf(n int) *[]byte {
-	if v, ok := bufPool.Get().(*[]byte); ok && cap(*v) >= n {
-		*v = (*v)[:n]
-		return v
-	}
-	b := make([]byte, n, n+n/4)
-	return &b
-}
-
-func putBuf(b *[]byte) { bufPool.Put(b) }
+// packed recycles packed operand buffers between calls.
+var packed = bufcache.New[byte](4)
