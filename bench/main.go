@@ -85,11 +85,11 @@ func main() {
 
 // Result is the medians of one shape.
 type Result struct {
-	Shape                         Shape
+	Shape                                 Shape
 	Stock, Kernel, Unmined, Mined, OpMine time.Duration
-	Phases                        pouw.Phases
-	Config                        pouw.Config
-	Peak                          float64 // int8 GMAC/s measured in the same rounds
+	Phases                                pouw.Phases
+	Config                                pouw.Config
+	Peak                                  float64 // int8 GMAC/s measured in the same rounds
 }
 
 func gmacs(s Shape, d time.Duration) float64 { return s.MACs() / d.Seconds() / 1e9 }
