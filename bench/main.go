@@ -95,6 +95,7 @@ type Result struct {
 func gmacs(s Shape, d time.Duration) float64 { return s.MACs() / d.Seconds() / 1e9 }
 
 func run(w io.Writer, shapes []Shape, rounds int, minDur time.Duration) error {
+	loadBefore := loadAvg()
 	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(hardNbits), Profile: pouw.Local})
 	if err != nil {
 		return err
@@ -112,7 +113,7 @@ func run(w io.Writer, shapes []Shape, rounds int, minDur time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	report(w, results, verify, rounds)
+	report(w, results, verify, rounds, loadBefore, loadAvg())
 	return nil
 }
 
@@ -331,13 +332,24 @@ func pct(part, whole time.Duration) string {
 	return fmt.Sprintf("%.1f%%", 100*part.Seconds()/whole.Seconds())
 }
 
-func report(w io.Writer, rs []Result, verify time.Duration, rounds int) {
+// loadAvg is the 1-minute load average, or "?": the machines are shared,
+// and a busy neighbour halves absolute figures while ratios survive.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+func report(w io.Writer, rs []Result, verify time.Duration, rounds int, loadBefore, loadAfter string) {
 	fmt.Fprintf(w, "# Mining cost benchmark\n\n")
 	fmt.Fprintf(w, "* date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "* CPU: %s, GOMAXPROCS %d\n", cpuModel(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "* Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "* kernel: %s; profile local, DefaultPolicy (rank 32, 16×16 tiles)\n", pouw.DefaultKernel().Name())
-	fmt.Fprintf(w, "* command: `go run ./bench %s` (medians of %d interleaved rounds)\n\n", strings.Join(os.Args[1:], " "), rounds)
+	fmt.Fprintf(w, "* command: `go run ./bench %s` (medians of %d interleaved rounds)\n", strings.Join(os.Args[1:], " "), rounds)
+	fmt.Fprintf(w, "* load average (1 min) before and after: %s, %s (2 cores; other work on the machine slows every column alike)\n\n", loadBefore, loadAfter)
 
 	fmt.Fprintf(w, "## Throughput (G multiply-accumulates per second; m×k×n)\n\n")
 	fmt.Fprintf(w, "Unmined is pouw.Multiply (allocates its output, like MineProduct); kernel is the same kernel writing into a\n")
@@ -358,15 +370,18 @@ func report(w io.Writer, rs []Result, verify time.Duration, rounds int) {
 	fmt.Fprintf(w, "\n## Where a mined product's time goes (ms, median per phase; share of the mined total)\n\n")
 	fmt.Fprintf(w, "GEMM+transcript includes the denoising epilogue (the rank-2r correction folded into the kernel); denoise is\n")
 	fmt.Fprintf(w, "preparing that correction (A·E_BL and E_AR·B′). Quantise is the op's time beyond the mined product: quantising,\n")
-	fmt.Fprintf(w, "dequantising and the graph machinery.\n\n")
-	fmt.Fprintf(w, "| shape | kernel | commit | noise | GEMM+transcript | tickets | denoise | mined total | quantise (op − mined) |\n")
-	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "dequantising and the graph machinery. Other is the mined total less its phases: input checks, allocating the\n")
+	fmt.Fprintf(w, "output and scratch, the tile grid.\n\n")
+	fmt.Fprintf(w, "| shape | kernel | commit | noise | GEMM+transcript | tickets | denoise | other | mined total | quantise (op − mined) |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
 		p := r.Phases
-		tot := p.Total()
-		fmt.Fprintf(w, "| %v | %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s |\n", r.Shape, ms(r.Kernel),
+		tot := r.Mined
+		other := max(0, tot-p.Total())
+		fmt.Fprintf(w, "| %v | %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s |\n", r.Shape, ms(r.Kernel),
 			ms(p.Commit), pct(p.Commit, tot), ms(p.Noise), pct(p.Noise, tot), ms(p.GEMM), pct(p.GEMM, tot),
-			ms(p.Tickets), pct(p.Tickets, tot), ms(p.Denoise), pct(p.Denoise, tot), ms(r.Mined), ms(r.OpMine-r.Mined))
+			ms(p.Tickets), pct(p.Tickets, tot), ms(p.Denoise), pct(p.Denoise, tot), ms(other), pct(other, tot),
+			ms(r.Mined), ms(r.OpMine-r.Mined))
 	}
 	fmt.Fprintf(w, "\n## Verification\n\nOne plain proof (16×16 tile, k = 1024, r = 32, local profile): %.3f ms.\n", verify.Seconds()*1e3)
 }
