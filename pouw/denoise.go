@@ -1,6 +1,10 @@
 package pouw
 
-import "github.com/usefulwork/minedmatmul/pouw/internal/gemm"
+import (
+	"sync"
+
+	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
+)
 
 // denoise turns the noisy product C' = A'·B' (in dst) into the exact A·B (§7):
 //
@@ -62,10 +66,18 @@ func sparseRowTimesPairs(dst []int32, x []int8, pairs []NoisePair) {
 // 65536.
 func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise) *gemm.Correction {
 	r := nz.Rank
-	p := make([]int32, m*r) // A·E_BL
-	gemm.Mul(impl, p, a, sparseDense(nz.PairsB, r, k), m, r, k, nil, nil, nil)
+	p := make([]int32, m*r)  // A·E_BL
 	qt := make([]int32, n*r) // (E_AR·B')ᵀ
-	gemm.Mul(impl, qt, noisyBT, sparseDense(nz.PairsA, r, k), n, r, k, nil, nil, nil)
+	// Two thin products, run side by side so neither waits alone at the
+	// other's barrier.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		gemm.Mul(impl, qt, noisyBT, sparseDense(nz.PairsA, r, k), n, r, k, nil, nil, nil)
+	}()
+	gemm.Mul(impl, p, a, sparseDense(nz.PairsB, r, k), m, r, k, nil, nil, nil)
+	wg.Wait()
 
 	fits := true
 	for _, x := range [][]int32{p, qt} {
