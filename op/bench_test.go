@@ -27,29 +27,33 @@ func BenchmarkBridge(b *testing.B) {
 			}
 			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
-		b.Run(fmt.Sprintf("%v/quantise", dt), func(b *testing.B) {
-			aq, bq := make([]int8, m*k), make([]int8, n*k)
-			sa, sb := make([]float64, m), make([]float64, n)
-			for b.Loop() {
-				var err error
-				if dt == tensor.Float32 {
-					l, r, _ := operands[float32](o, x, w)
-					err = quantRows(l, aq, sa, nil)
-					if err == nil {
-						err = quantRows(r, bq, sb, nil)
+		for _, impl := range quantImpls() {
+			b.Run(fmt.Sprintf("%v/quantise/%s", dt, impl.name), func(b *testing.B) {
+				defer impl.use()()
+				aq, bq := make([]int8, m*k), make([]int8, n*k)
+				sa, sb := make([]float64, m), make([]float64, n)
+				for b.Loop() {
+					var err error
+					if dt == tensor.Float32 {
+						l, r, _ := operands[float32](o, x, w)
+						err = quantRows(l, aq, sa, nil)
+						if err == nil {
+							err = quantRows(r, bq, sb, nil)
+						}
+					} else {
+						l, r, _ := operands[float64](o, x, w)
+						err = quantRows(l, aq, sa, nil)
+						if err == nil {
+							err = quantRows(r, bq, sb, nil)
+						}
 					}
-				} else {
-					l, r, _ := operands[float64](o, x, w)
-					err = quantRows(l, aq, sa, nil)
-					if err == nil {
-						err = quantRows(r, bq, sb, nil)
+					if err != nil {
+						b.Fatal(err)
 					}
 				}
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(m*k+k*n), "ns/elem")
+			})
+		}
 	}
 	b.Run("miner.MatMul", func(b *testing.B) {
 		miner, _ := testMiner(b, 1<<40)
@@ -67,4 +71,27 @@ func BenchmarkBridge(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchImpl is one quantiser a benchmark can force.
+type benchImpl struct {
+	name string
+	use  func() (restore func())
+}
+
+// quantImpls lists the reference quantiser and the fast one with each
+// kernel this machine runs.
+func quantImpls() []benchImpl {
+	set := func(u quantImpl, k laneKernels) func() func() {
+		return func() func() {
+			oldU, oldK := quantUse, kern
+			quantUse, kern = u, k
+			return func() { quantUse, kern = oldU, oldK }
+		}
+	}
+	impls := []benchImpl{{"ref", set(implRef, kern)}}
+	for _, k := range allKernels() {
+		impls = append(impls, benchImpl{k.name, set(implFast, k)})
+	}
+	return impls
 }

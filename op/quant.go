@@ -115,23 +115,27 @@ func quantRows[F float32 | float64](v strided[F], out []int8, scale []float64, r
 	// Rows are independent: split large operands across the cores. Each
 	// element's result depends only on its row and index, so the split
 	// does not change a bit.
+	part := quantPartFast[F]
+	if quantUse == implRef {
+		part = quantPart[F]
+	}
 	parts := min(runtime.GOMAXPROCS(0), v.rows, v.rows*v.cols/parallelMin)
 	if parts <= 1 {
-		return quantPart(v, out, scale, rnd)
+		return part(v, out, scale, rnd)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, parts)
 	for p := range parts {
 		i0, i1 := p*v.rows/parts, (p+1)*v.rows/parts
-		part := v
-		part.data = v.data[i0*v.rs:]
-		part.rows = i1 - i0
+		sub := v
+		sub.data = v.data[i0*v.rs:]
+		sub.rows = i1 - i0
 		var r *noise
 		if rnd != nil {
 			r = &noise{key: rnd.key, base: rnd.base + i0*v.cols}
 		}
 		wg.Go(func() {
-			errs[p] = quantPart(part, out[i0*v.cols:i1*v.cols], scale[i0:i1], r)
+			errs[p] = part(sub, out[i0*v.cols:i1*v.cols], scale[i0:i1], r)
 		})
 	}
 	wg.Wait()
@@ -146,7 +150,8 @@ func quantRows[F float32 | float64](v strided[F], out []int8, scale []float64, r
 // parallelMin is the number of elements worth a goroutine.
 const parallelMin = 1 << 15
 
-// quantPart is quantRows on one goroutine.
+// quantPart is quantRows on one goroutine: the reference loops, kept as the
+// oracle that quantPartFast must match bit for bit (quant_test.go).
 func quantPart[F float32 | float64](v strided[F], out []int8, scale []float64, rnd *noise) error {
 	rows, cols := v.rows, v.cols
 	maxes := scale[:rows]

@@ -1,0 +1,76 @@
+//go:build amd64 && !purego
+
+package op
+
+import "golang.org/x/sys/cpu"
+
+// asmKernels are the AVX-512 lane kernels (quant_amd64.s): F for the
+// arithmetic, BW and VL for the byte stores, DQ for the 256-bit halves.
+var asmKernels laneKernels
+
+func init() {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ {
+		asmKernels = laneKernels{
+			name:     "avx512",
+			absmax32: absmax32AVX512,
+			absmax64: absmax64AVX512,
+			near32:   near32AVX512,
+			near64:   near64AVX512,
+		}
+		kern = asmKernels
+	}
+}
+
+// laneMask is the mask of lanes [0, w).
+func laneMask(w int) uint16 { return uint16(1<<w - 1) }
+
+//go:noescape
+func absmaxLanes32(src *float32, stride, rows int, mask uint16, acc *[16]uint32)
+
+//go:noescape
+func absmaxLanes64(src *float64, stride, rows int, mask uint16, acc *[16]uint64)
+
+//go:noescape
+func nearLanes32(dst *int8, ds int, src *float32, ss, rows int, mask uint16, inv *[16]float64)
+
+//go:noescape
+func nearLanes64(dst *int8, ds int, src *float64, ss, rows int, mask uint16, inv *[16]float64)
+
+// The wrappers bounds-check the last lane of the last row (the masked
+// loads and stores never touch lanes at or beyond w), then call assembly.
+
+func absmax32AVX512(src []float32, stride, rows, w int, acc *[16]uint32) {
+	if rows <= 0 {
+		*acc = [16]uint32{}
+		return
+	}
+	_ = src[(rows-1)*stride+w-1]
+	absmaxLanes32(&src[0], stride, rows, laneMask(w), acc)
+}
+
+func absmax64AVX512(src []float64, stride, rows, w int, acc *[16]uint64) {
+	if rows <= 0 {
+		*acc = [16]uint64{}
+		return
+	}
+	_ = src[(rows-1)*stride+w-1]
+	absmaxLanes64(&src[0], stride, rows, laneMask(w), acc)
+}
+
+func near32AVX512(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64) {
+	if rows <= 0 {
+		return
+	}
+	_ = src[(rows-1)*ss+w-1]
+	_ = dst[(rows-1)*ds+w-1]
+	nearLanes32(&dst[0], ds, &src[0], ss, rows, laneMask(w), inv)
+}
+
+func near64AVX512(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]float64) {
+	if rows <= 0 {
+		return
+	}
+	_ = src[(rows-1)*ss+w-1]
+	_ = dst[(rows-1)*ds+w-1]
+	nearLanes64(&dst[0], ds, &src[0], ss, rows, laneMask(w), inv)
+}

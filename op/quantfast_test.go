@@ -1,0 +1,220 @@
+package op
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// allKernels are the lane kernels this machine can run: the portable ones
+// and, where the CPU has them, the assembly ones.
+func allKernels() []laneKernels {
+	ks := []laneKernels{goKernels}
+	if asmKernels.name != "" && asmKernels.name != goKernels.name {
+		ks = append(ks, asmKernels)
+	}
+	return ks
+}
+
+// withKernels runs f with quantRows forced onto the fast path with k.
+func withKernels(t *testing.T, k laneKernels, f func()) {
+	oldUse, oldKern := quantUse, kern
+	t.Cleanup(func() { quantUse, kern = oldUse, oldKern })
+	quantUse, kern = implFast, k
+	f()
+	quantUse, kern = oldUse, oldKern
+}
+
+// layout is how a test window lies in memory.
+type layout int
+
+const (
+	rowMajor  layout = iota // cs = 1, rows padded
+	colMajor                // rs = 1, columns padded (a transposed view)
+	strided2                // neither stride 1
+	broadcast               // rs = 0: every row the same memory
+)
+
+func (l layout) String() string {
+	return [...]string{"rowmajor", "colmajor", "strided", "broadcast"}[l]
+}
+
+// window builds a rows×cols window of layout l over fresh data filled by fill
+// (called with the window coordinates of each element it sets).
+func window[F float32 | float64](l layout, rows, cols, pad int, fill func(i, j int) float64) strided[F] {
+	v := strided[F]{rows: rows, cols: cols}
+	var n int
+	switch l {
+	case rowMajor:
+		v.rs, v.cs = cols+pad, 1
+		n = (rows-1)*v.rs + cols
+	case colMajor:
+		v.rs, v.cs = 1, rows+pad
+		n = rows + (cols-1)*v.cs
+	case strided2:
+		v.rs, v.cs = 2*cols+pad, 2
+		n = (rows-1)*v.rs + 2*(cols-1) + 1
+	case broadcast:
+		v.rs, v.cs = 0, 1
+		n = cols
+	}
+	v.data = make([]F, n)
+	for i := range v.data {
+		v.data[i] = F(math.NaN()) // padding must never be read
+	}
+	for i := range rows {
+		for j := range cols {
+			v.data[i*v.rs+j*v.cs] = F(fill(i, j))
+		}
+	}
+	return v
+}
+
+// compareQuant checks that the fast quantiser with every kernel gives the
+// reference's int8s, scales and error for v.
+func compareQuant[F float32 | float64](t *testing.T, v strided[F], rnd *noise) {
+	t.Helper()
+	quant := func() ([]int8, []float64, error) {
+		out := make([]int8, v.rows*v.cols)
+		scale := make([]float64, v.rows)
+		var r *noise
+		if rnd != nil {
+			r = &noise{key: rnd.key, base: rnd.base}
+		}
+		err := quantRows(v, out, scale, r)
+		return out, scale, err
+	}
+	oldUse := quantUse
+	quantUse = implRef
+	wantQ, wantS, wantErr := quant()
+	quantUse = oldUse
+	for _, k := range allKernels() {
+		withKernels(t, k, func() {
+			q, s, err := quant()
+			if wantErr != nil {
+				require.EqualError(t, err, wantErr.Error(), k.name)
+				return
+			}
+			require.NoError(t, err, k.name)
+			for i := range q {
+				if q[i] != wantQ[i] {
+					t.Fatalf("%s: element %d (%d, %d) is %d, want %d", k.name, i, i/v.cols, i%v.cols, q[i], wantQ[i])
+				}
+			}
+			for i := range s {
+				require.Equal(t, math.Float64bits(wantS[i]), math.Float64bits(s[i]), "%s: scale %d", k.name, i)
+			}
+		})
+	}
+}
+
+// TestQuantFastMatchesReference pins the fast quantiser (every kernel) to
+// the reference bit for bit: odd shapes crossing the 16-lane groups and the
+// 64×64 tiles, every layout, both dtypes and both roundings, with zero rows,
+// ties at .5, subnormals and overflowing 64/max.
+func TestQuantFastMatchesReference(t *testing.T) {
+	shapes := [][2]int{{1, 1}, {1, 17}, {3, 5}, {16, 16}, {17, 33}, {63, 65}, {64, 64}, {65, 130}, {129, 47}, {200, 300}, {7, 1000}}
+	if testing.Short() {
+		shapes = shapes[:8]
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, sh := range shapes {
+		rows, cols := sh[0], sh[1]
+		for _, l := range []layout{rowMajor, colMajor, strided2, broadcast} {
+			for _, kind := range []string{"normal", "ties", "tiny", "mixed"} {
+				fill := func(i, j int) float64 {
+					switch kind {
+					case "ties":
+						// Max 64 (or 32): x·(64/max) lands on k+0.5 exactly.
+						if j == 0 {
+							return 64 / float64(1+i%2)
+						}
+						return (float64(rng.IntN(129)-64) + 0.5) / float64(1+i%2)
+					case "tiny":
+						// Subnormal float64 maxima (64/max overflows: the
+						// dividing path) and subnormal float32 values.
+						if i%2 == 0 {
+							return float64(rng.IntN(2001)-1000) * 0x1p-1070
+						}
+						return float64(rng.IntN(2001)-1000) * 0x1p-149
+					case "mixed":
+						switch i % 4 {
+						case 0:
+							return 0 // an all-zero row
+						case 1:
+							return math.Copysign(0, -1) * float64(j%2)
+						}
+						return rng.NormFloat64() * math.Pow(2, float64(rng.IntN(40)-20))
+					}
+					return rng.NormFloat64()
+				}
+				for _, round := range []string{"nearest", "stochastic"} {
+					var rnd *noise
+					if round == "stochastic" {
+						rnd = &noise{key: rng.Uint64(), base: rng.IntN(1000)}
+					}
+					name := fmt.Sprintf("%dx%d/%v/%s/%s", rows, cols, l, kind, round)
+					t.Run(name+"/f32", func(t *testing.T) {
+						compareQuant(t, window[float32](l, rows, cols, 3, fill), rnd)
+					})
+					t.Run(name+"/f64", func(t *testing.T) {
+						compareQuant(t, window[float64](l, rows, cols, 3, fill), rnd)
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestQuantFastNonFinite checks that NaN and ±Inf anywhere are reported
+// like the reference reports them (the first one, with its coordinates).
+func TestQuantFastNonFinite(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		for _, l := range []layout{rowMajor, colMajor} {
+			for _, sh := range [][2]int{{1, 1}, {5, 37}, {70, 90}} {
+				rows, cols := sh[0], sh[1]
+				for trial := range 4 {
+					bi, bj := rng.IntN(rows), rng.IntN(cols)
+					fill := func(i, j int) float64 {
+						if i == bi && j == bj {
+							return bad
+						}
+						return rng.NormFloat64()
+					}
+					name := fmt.Sprintf("%v/%v/%dx%d/%d", bad, l, rows, cols, trial)
+					t.Run(name, func(t *testing.T) {
+						v32 := window[float32](l, rows, cols, 1, fill)
+						compareQuant(t, v32, nil)
+						compareQuant(t, window[float64](l, rows, cols, 1, fill), nil)
+						err := quantRows(v32, make([]int8, rows*cols), make([]float64, rows), nil)
+						require.EqualError(t, err, (&badValueError{row: bi, col: bj, v: bad}).Error())
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestTransposeTile checks the byte transpose on every ragged size.
+func TestTransposeTile(t *testing.T) {
+	var buf [tile * tile]int8
+	for i := range buf {
+		buf[i] = int8(i*7 + i/64)
+	}
+	for jw := 1; jw <= tile; jw++ {
+		for _, iw := range []int{1, 7, 8, 9, 16, 63, 64} {
+			os := jw + 5
+			out := make([]int8, (iw-1)*os+jw)
+			transposeTile(out, os, &buf, jw, iw)
+			for l := range iw {
+				for j := range jw {
+					require.Equal(t, buf[j*tile+l], out[l*os+j], "jw %d iw %d (%d,%d)", jw, iw, l, j)
+				}
+			}
+		}
+	}
+}
