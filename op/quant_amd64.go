@@ -16,6 +16,7 @@ func init() {
 			absmax64: absmax64AVX512,
 			near32:   near32AVX512,
 			near64:   near64AVX512,
+			tile64:   tile64AVX512,
 		}
 		kern = asmKernels
 	}
@@ -73,4 +74,12 @@ func near64AVX512(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]f
 	_ = src[(rows-1)*ss+w-1]
 	_ = dst[(rows-1)*ds+w-1]
 	nearLanes64(&dst[0], ds, &src[0], ss, rows, laneMask(w), inv)
+}
+
+//go:noescape
+func transposeTile64(dst *int8, os int, src *[tile * tile]int8)
+
+func tile64AVX512(out []int8, os int, t *[tile * tile]int8) {
+	_ = out[(tile-1)*os+tile-1]
+	transposeTile64(&out[0], os, t)
 }

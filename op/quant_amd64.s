@@ -155,3 +155,92 @@ loopN64:
 doneN64:
 	VZEROUPPER
 	RET
+
+// UNPACK16 is one round of the 16×16 byte transpose, in each 128-bit lane
+// at once: out[2i], out[2i+1] interleave the bytes of in[i] and in[i+8].
+// Four rounds rotate (register, byte) index bits by one each and so swap
+// them: register c then holds column c.
+#define UNPACK16(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15) \
+	VPUNPCKLBW a8, a0, b0    \
+	VPUNPCKHBW a8, a0, b1    \
+	VPUNPCKLBW a9, a1, b2    \
+	VPUNPCKHBW a9, a1, b3    \
+	VPUNPCKLBW a10, a2, b4   \
+	VPUNPCKHBW a10, a2, b5   \
+	VPUNPCKLBW a11, a3, b6   \
+	VPUNPCKHBW a11, a3, b7   \
+	VPUNPCKLBW a12, a4, b8   \
+	VPUNPCKHBW a12, a4, b9   \
+	VPUNPCKLBW a13, a5, b10  \
+	VPUNPCKHBW a13, a5, b11  \
+	VPUNPCKLBW a14, a6, b12  \
+	VPUNPCKHBW a14, a6, b13  \
+	VPUNPCKLBW a15, a7, b14  \
+	VPUNPCKHBW a15, a7, b15
+
+// STORE4 writes the four 16-byte lanes of r to rows AX, AX+16·os,
+// AX+32·os, AX+48·os and moves AX on by one row.
+#define STORE4(r, x) \
+	VMOVDQU64     x, (AX)                \
+	VEXTRACTI32X4 $1, r, (AX)(R10*1)     \
+	VEXTRACTI32X4 $2, r, (AX)(R10*2)     \
+	VEXTRACTI32X4 $3, r, (AX)(R11*1)     \
+	ADDQ          R9, AX
+
+// func transposeTile64(dst *int8, os int, src *[4096]int8)
+// dst[l·os+j] = src[j·64+l] for j, l < 64.
+TEXT ·transposeTile64(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ os+8(FP), R9
+	MOVQ src+16(FP), SI
+	MOVQ R9, R10
+	SHLQ $4, R10          // 16·os
+	LEAQ (R10)(R10*2), R11 // 48·os
+	MOVQ $4, CX
+
+group:
+	// 16 source rows j (all 64 lanes l): four 16×16 blocks, one per lane.
+	VMOVDQU64 0(SI), Z0
+	VMOVDQU64 64(SI), Z1
+	VMOVDQU64 128(SI), Z2
+	VMOVDQU64 192(SI), Z3
+	VMOVDQU64 256(SI), Z4
+	VMOVDQU64 320(SI), Z5
+	VMOVDQU64 384(SI), Z6
+	VMOVDQU64 448(SI), Z7
+	VMOVDQU64 512(SI), Z8
+	VMOVDQU64 576(SI), Z9
+	VMOVDQU64 640(SI), Z10
+	VMOVDQU64 704(SI), Z11
+	VMOVDQU64 768(SI), Z12
+	VMOVDQU64 832(SI), Z13
+	VMOVDQU64 896(SI), Z14
+	VMOVDQU64 960(SI), Z15
+	UNPACK16(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	UNPACK16(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	UNPACK16(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	UNPACK16(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	// Z(c), lane q, is output row 16q+c, columns j of this group.
+	MOVQ DI, AX
+	STORE4(Z0, X0)
+	STORE4(Z1, X1)
+	STORE4(Z2, X2)
+	STORE4(Z3, X3)
+	STORE4(Z4, X4)
+	STORE4(Z5, X5)
+	STORE4(Z6, X6)
+	STORE4(Z7, X7)
+	STORE4(Z8, X8)
+	STORE4(Z9, X9)
+	STORE4(Z10, X10)
+	STORE4(Z11, X11)
+	STORE4(Z12, X12)
+	STORE4(Z13, X13)
+	STORE4(Z14, X14)
+	STORE4(Z15, X15)
+	ADDQ $1024, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  group
+	VZEROUPPER
+	RET

@@ -52,6 +52,8 @@ type laneKernels struct {
 	// near sets dst[r·ds+l] = nearest(src[r·ss+l], inv[l]) for l < w.
 	near32 func(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64)
 	near64 func(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]float64)
+	// tile64 is transposeTile for a whole tile (nil: transposeTile).
+	tile64 func(out []int8, os int, t *[tile * tile]int8)
 }
 
 // goKernels are the portable kernels (and the fallback when no assembly
@@ -221,7 +223,11 @@ func quantColsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 				for c := 0; c < iw; c += 16 {
 					laneNear(buf[c:], tile, v.data[j0*v.cs+i0+c:], v.cs, jw, min(16, iw-c), &invs[c/16])
 				}
-				transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
+				if jw == tile && iw == tile && kern.tile64 != nil {
+					kern.tile64(out[i0*cols+j0:], cols, &buf)
+				} else {
+					transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
+				}
 			}
 		} else {
 			// Memory order: each memory row holds iw adjacent window rows.

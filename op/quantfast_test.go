@@ -199,11 +199,26 @@ func TestQuantFastNonFinite(t *testing.T) {
 	}
 }
 
-// TestTransposeTile checks the byte transpose on every ragged size.
+// TestTransposeTile checks the byte transpose on every ragged size, and
+// each kernel's whole-tile transpose.
 func TestTransposeTile(t *testing.T) {
 	var buf [tile * tile]int8
 	for i := range buf {
 		buf[i] = int8(i*7 + i/64)
+	}
+	for _, k := range allKernels() {
+		if k.tile64 == nil {
+			continue
+		}
+		for _, os := range []int{64, 100, 784} {
+			out := make([]int8, 63*os+64)
+			k.tile64(out, os, &buf)
+			for l := range tile {
+				for j := range tile {
+					require.Equal(t, buf[j*tile+l], out[l*os+j], "%s: os %d (%d,%d)", k.name, os, l, j)
+				}
+			}
+		}
 	}
 	for jw := 1; jw <= tile; jw++ {
 		for _, iw := range []int{1, 7, 8, 9, 16, 63, 64} {
