@@ -152,8 +152,48 @@ func usable[F float32 | float64](dst gorgonia.Value, shape tensor.Shape) *tensor
 
 // dequant sets (or, with incr, adds to) y[i][j] = sa[i]·c[i][j]·sb[j]. The
 // scale product is exact in float64 for float32 inputs, and the explicit
-// conversions round each step so no FMA can change a bit.
+// conversions round each step so no FMA can change a bit. The assembly
+// kernels (kern.deq32, kern.deq64) do the same operations in the same order
+// (dequantRef is the oracle in the tests).
 func dequant[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool) {
+	if quantUse == implRef {
+		dequantRef(y, c, sa, sb, incr)
+		return
+	}
+	n := len(sb)
+	for i, s := range sa {
+		row, crow := y[i*n:(i+1)*n], c[i*n:(i+1)*n]
+		done := 0
+		switch r := any(row).(type) {
+		case []float32:
+			if kern.deq32 != nil {
+				done = kern.deq32(r, crow, sb, s, incr)
+			}
+		case []float64:
+			if kern.deq64 != nil {
+				done = kern.deq64(r, crow, sb, s, incr)
+			}
+		}
+		dequantRow(row[done:], crow[done:], sb[done:], s, incr)
+	}
+}
+
+// dequantRow is one row of dequantRef, the loop split on incr.
+func dequantRow[F float32 | float64](row []F, crow []int32, sb []float64, s float64, incr bool) {
+	crow, sb = crow[:len(row)], sb[:len(row)]
+	if incr {
+		for j, cij := range crow {
+			row[j] += F(float64(float64(cij) * float64(s*sb[j])))
+		}
+		return
+	}
+	for j, cij := range crow {
+		row[j] = F(float64(float64(cij) * float64(s*sb[j])))
+	}
+}
+
+// dequantRef is the reference dequantiser.
+func dequantRef[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool) {
 	n := len(sb)
 	for i, s := range sa {
 		row, crow := y[i*n:(i+1)*n], c[i*n:(i+1)*n]

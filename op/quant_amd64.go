@@ -17,6 +17,8 @@ func init() {
 			near32:   near32AVX512,
 			near64:   near64AVX512,
 			tile64:   tile64AVX512,
+			deq32:    deq32AVX512,
+			deq64:    deq64AVX512,
 		}
 		kern = asmKernels
 	}
@@ -82,4 +84,32 @@ func transposeTile64(dst *int8, os int, src *[tile * tile]int8)
 func tile64AVX512(out []int8, os int, t *[tile * tile]int8) {
 	_ = out[(tile-1)*os+tile-1]
 	transposeTile64(&out[0], os, t)
+}
+
+//go:noescape
+func dequantRow32(y *float32, c *int32, sb *float64, s float64, blocks int, incr bool)
+
+//go:noescape
+func dequantRow64(y *float64, c *int32, sb *float64, s float64, blocks int, incr bool)
+
+// deq32AVX512 dequantises the whole blocks of 8 and returns how many
+// entries it did; the caller finishes the row.
+func deq32AVX512(y []float32, c []int32, sb []float64, s float64, incr bool) int {
+	n := len(y) &^ 7
+	if n == 0 {
+		return 0
+	}
+	_, _ = c[n-1], sb[n-1]
+	dequantRow32(&y[0], &c[0], &sb[0], s, n/8, incr)
+	return n
+}
+
+func deq64AVX512(y []float64, c []int32, sb []float64, s float64, incr bool) int {
+	n := len(y) &^ 7
+	if n == 0 {
+		return 0
+	}
+	_, _ = c[n-1], sb[n-1]
+	dequantRow64(&y[0], &c[0], &sb[0], s, n/8, incr)
+	return n
 }

@@ -244,3 +244,67 @@ group:
 	JNZ  group
 	VZEROUPPER
 	RET
+
+// func dequantRow32(y *float32, c *int32, sb *float64, s float64, blocks int, incr bool)
+// y[j] (+)= float32(float64(c[j]) · (s·sb[j])) for j < 8·blocks.
+TEXT ·dequantRow32(SB), NOSPLIT, $0-41
+	MOVQ y+0(FP), DI
+	MOVQ c+8(FP), SI
+	MOVQ sb+16(FP), R8
+	VBROADCASTSD s+24(FP), Z7 // the row's scale
+	MOVQ blocks+32(FP), CX
+	MOVBLZX incr+40(FP), AX
+	TESTQ CX, CX
+	JZ    doneD32
+
+loopD32:
+	VCVTDQ2PD (SI), Z0
+	VMULPD    (R8), Z7, Z1
+	VMULPD    Z1, Z0, Z0
+	VCVTPD2PS.RN_SAE Z0, Y0
+	TESTQ     AX, AX
+	JZ        storeD32
+	VADDPS    (DI), Y0, Y0
+
+storeD32:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  loopD32
+
+doneD32:
+	VZEROUPPER
+	RET
+
+// func dequantRow64(y *float64, c *int32, sb *float64, s float64, blocks int, incr bool)
+TEXT ·dequantRow64(SB), NOSPLIT, $0-41
+	MOVQ y+0(FP), DI
+	MOVQ c+8(FP), SI
+	MOVQ sb+16(FP), R8
+	VBROADCASTSD s+24(FP), Z7 // the row's scale
+	MOVQ blocks+32(FP), CX
+	MOVBLZX incr+40(FP), AX
+	TESTQ CX, CX
+	JZ    doneD64
+
+loopD64:
+	VCVTDQ2PD (SI), Z0
+	VMULPD    (R8), Z7, Z1
+	VMULPD    Z1, Z0, Z0
+	TESTQ     AX, AX
+	JZ        storeD64
+	VADDPD    (DI), Z0, Z0
+
+storeD64:
+	VMOVUPD Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $32, SI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  loopD64
+
+doneD64:
+	VZEROUPPER
+	RET

@@ -54,6 +54,10 @@ type laneKernels struct {
 	near64 func(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]float64)
 	// tile64 is transposeTile for a whole tile (nil: transposeTile).
 	tile64 func(out []int8, os int, t *[tile * tile]int8)
+	// deq dequantises a prefix of a row (dequantRow's loop) and returns its
+	// length (nil: none).
+	deq32 func(y []float32, c []int32, sb []float64, s float64, incr bool) int
+	deq64 func(y []float64, c []int32, sb []float64, s float64, incr bool) int
 }
 
 // goKernels are the portable kernels (and the fallback when no assembly

@@ -233,3 +233,46 @@ func TestTransposeTile(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantMatchesReference pins every dequantiser to dequantRef, setting
+// and incrementing, on ragged widths and extreme scales.
+func TestDequantMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 8}, {9, 17}, {64, 130}} {
+		m, n := sh[0], sh[1]
+		c := make([]int32, m*n)
+		for i := range c {
+			c[i] = int32(rng.IntN(1<<24) - 1<<23)
+		}
+		sa, sb := make([]float64, m), make([]float64, n)
+		for i := range sa {
+			sa[i] = rng.ExpFloat64() * math.Pow(2, float64(rng.IntN(200)-100))
+		}
+		for j := range sb {
+			sb[j] = rng.ExpFloat64() * math.Pow(2, float64(rng.IntN(200)-100))
+		}
+		sb[0] = 0x1p-1070 // subnormal
+		for _, incr := range []bool{false, true} {
+			y0 := make([]float32, m*n)
+			z0 := make([]float64, m*n)
+			for i := range y0 {
+				y0[i] = float32(rng.NormFloat64())
+				z0[i] = rng.NormFloat64()
+			}
+			want32, want64 := append([]float32(nil), y0...), append([]float64(nil), z0...)
+			dequantRef(want32, c, sa, sb, incr)
+			dequantRef(want64, c, sa, sb, incr)
+			for _, k := range allKernels() {
+				withKernels(t, k, func() {
+					got32, got64 := append([]float32(nil), y0...), append([]float64(nil), z0...)
+					dequant(got32, c, sa, sb, incr)
+					dequant(got64, c, sa, sb, incr)
+					for i := range got32 {
+						require.Equal(t, math.Float32bits(want32[i]), math.Float32bits(got32[i]), "%s %dx%d incr %v f32 %d", k.name, m, n, incr, i)
+						require.Equal(t, math.Float64bits(want64[i]), math.Float64bits(got64[i]), "%s %dx%d incr %v f64 %d", k.name, m, n, incr, i)
+					}
+				})
+			}
+		}
+	}
+}
