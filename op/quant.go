@@ -141,7 +141,12 @@ func quantRows[F float32 | float64](v strided[F], out []int8, scale []float64, r
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return firstBad(v) // with coordinates in the whole operand
+			// Report coordinates in the whole operand rather than in
+			// the part; keep the part's own error if there is no such value.
+			if bad := firstBad(v); bad != nil {
+				return bad
+			}
+			return err
 		}
 	}
 	return nil

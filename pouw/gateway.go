@@ -82,6 +82,7 @@ type GatewayStats struct {
 	Retries       int64 // attempts after a proof's first
 	Stale         int64 // proofs submitted for a header other than the latest job
 	Duplicates    int64 // proofs handed to Submit again (same ID): not queued twice
+	NotPearl      int64 // proofs of another profile: kept on disk, never sent (the gateway takes only Pearl's)
 	Pending       int64 // proofs queued or in flight now
 	Abandoned     int64 // proofs still pending when Close's deadline passed
 	LastError     string

@@ -34,6 +34,13 @@ func (g *Gateway) Submit(p *Proof) error {
 	} else {
 		s.Saved++
 	}
+	if p.Profile != Pearl {
+		// Pearl's gateway rejects ranks below 128 and judges every proof
+		// by the rank-penalised bound: a local-profile proof would be
+		// wasted there.
+		s.NotPearl++
+		return errors.Join(werr, fmt.Errorf("pearl gateway: proof %s is a %s-profile proof; only pearl-profile proofs are submitted (kept on disk)", id, p.Profile))
+	}
 	if g.seen[id] {
 		// The same tile of the same product under the same job: one
 		// submission is all it can ever be worth.
@@ -44,7 +51,7 @@ func (g *Gateway) Submit(p *Proof) error {
 	g.unsent[id] = path
 	if g.closing {
 		s.Dropped++
-		return errGatewayClosing
+		return errors.Join(werr, errGatewayClosing)
 	}
 	select {
 	case g.queue <- &queuedProof{proof: p, id: id, path: path}:

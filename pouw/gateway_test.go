@@ -762,3 +762,23 @@ func TestWorkShare(t *testing.T) {
 		"  1  pearl gateway: gateway unreachable: mining paused", w.String())
 	assert.Equal(t, 0.0, pouw.Stats{}.WorkShare().Share)
 }
+
+// A local-profile proof is kept on disk but never sent: Pearl's gateway
+// takes only proofs made under its own rules.
+func TestGatewayRefusesNonPearlProofs(t *testing.T) {
+	srv := gatewaytest.NewUnix(t)
+	job := testJob("current")
+	srv.SetJob(job)
+	opts := gatewayOpts(t)
+	gw := dial(t, srv, opts)
+	p := mineOne(t, job)
+	p.Profile = pouw.Local
+	err := gw.Submit(p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "local-profile")
+	assert.EqualValues(t, 1, gw.Stats().NotPearl)
+	assert.EqualValues(t, 1, gw.Stats().Saved, "kept on disk")
+	assert.Zero(t, gw.Stats().Queued)
+	require.NoError(t, closeGateway(t, gw, time.Second))
+	assert.Empty(t, srv.Submissions())
+}

@@ -43,8 +43,8 @@ type MatrixMerkleProof struct {
 	RowIndices []uint64
 }
 
-// keyWords reads a 32-byte BLAKE3 key as the eight little-endian words the
-// compression function takes.
+// keyWords reads a 32-byte BLAKE3 key (or chaining value) as the eight
+// little-endian words the compression function takes.
 func keyWords(key *[32]byte) (kw [8]uint32) {
 	for i := range kw {
 		kw[i] = binary.LittleEndian.Uint32(key[4*i:])
@@ -52,18 +52,12 @@ func keyWords(key *[32]byte) (kw [8]uint32) {
 	return kw
 }
 
+// cvBytes is the inverse of keyWords: a chaining value as 32 bytes.
 func cvBytes(cv [8]uint32) (b [32]byte) {
 	for i, w := range cv {
 		binary.LittleEndian.PutUint32(b[4*i:], w)
 	}
 	return b
-}
-
-func bytesCV(b *[32]byte) (cv [8]uint32) {
-	for i := range cv {
-		cv[i] = binary.LittleEndian.Uint32(b[4*i:])
-	}
-	return cv
 }
 
 // leafCV is a leaf of the tree: the chaining value of chunk number idx. The
@@ -314,7 +308,7 @@ func (p *MerkleProof) computeRoot(kw *[8]uint32) ([32]byte, error) {
 			return [8]uint32{}, ruleErr(ErrBadMerkleProof, "merkle: too few siblings (%d)", len(p.Siblings))
 		}
 		used++
-		return bytesCV(&p.Siblings[used-1]), nil
+		return keyWords(&p.Siblings[used-1]), nil
 	}
 
 	// Levels above the leaves and below the root; the root merge (size 2)

@@ -27,19 +27,12 @@ func noiseLabel(s string) (l [32]byte) {
 // single compression, no allocation. The PRF, the salted commitments and the
 // ticket are all messages of this size.
 func keyedHash64(key *[32]byte, msg *[64]byte) [32]byte {
-	var n guts.Node
-	for i := range n.CV {
-		n.CV[i] = binary.LittleEndian.Uint32(key[4*i:])
-	}
+	n := guts.Node{CV: keyWords(key)}
 	n.Block = guts.BytesToWords(*msg)
 	n.BlockLen = guts.BlockSize
 	n.Flags = guts.FlagChunkStart | guts.FlagChunkEnd | guts.FlagRoot | guts.FlagKeyedHash
 	words := guts.CompressNode(n)
-	var out [32]byte
-	for i := range 8 {
-		binary.LittleEndian.PutUint32(out[4*i:], words[i])
-	}
-	return out
+	return cvBytes([8]uint32(words[:8]))
 }
 
 // prf is G(key, label, slot, index) of §4: the keyed hash of eight int32
@@ -181,7 +174,7 @@ func addNoiseRow(dst, src, f []int8, pairs []NoisePair) {
 // src[i] + f[i][first(l)] − f[i][second(l)], formed with byte table look-ups
 // (64 entries per instruction with AVX-512 VBMI) on all cores.
 func noisyRows(dst, src []int8, f []int8, pairs []NoisePair, rows, k, r int) {
-	if r > 256 {
+	if r > 128 { // beyond the byte look-up kernel: plain Go
 		parallelRange(rows, 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				addNoiseRow(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], pairs)

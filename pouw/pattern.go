@@ -27,6 +27,9 @@ type Pattern struct {
 
 // Contiguous returns the pattern of n consecutive indices [0, n).
 func Contiguous(n int) (Pattern, error) {
+	if n <= 0 || n > 256 {
+		return Pattern{}, ruleErr(ErrBadParams, "pattern: %d contiguous indices, want 1 to 256", n)
+	}
 	idx := make([]uint32, n)
 	for i := range idx {
 		idx[i] = uint32(i)

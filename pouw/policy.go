@@ -19,6 +19,9 @@ type DefaultPolicy struct {
 
 // Choose implements Policy.
 func (d DefaultPolicy) Choose(profile Profile, m, k, n int) (Config, error) {
+	if d.Rank < 0 || d.TileH < 0 || d.TileW < 0 {
+		return Config{}, ruleErr(ErrBadParams, "policy: negative rank %d or tile %dx%d", d.Rank, d.TileH, d.TileW)
+	}
 	r := d.Rank
 	if r == 0 {
 		r = profile.MinRank()

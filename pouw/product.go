@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"sync"
 	"time"
 	"unsafe"
@@ -42,7 +43,7 @@ func (x Matrix) Transpose() Matrix {
 
 // checkInt7 returns ErrValueOutOfRange naming the first entry outside [−64, 64].
 func (x Matrix) checkInt7(name string) error {
-	if len(x.Data) != x.Rows*x.Cols || x.Rows < 0 || x.Cols < 0 {
+	if !x.shapeOK() {
 		return ruleErr(ErrBadInput, "%s: %d entries for a %dx%d matrix", name, len(x.Data), x.Rows, x.Cols)
 	}
 	if idx := vec8.FirstOutside(x.Data, -64, 64); idx >= 0 {
@@ -111,13 +112,24 @@ func Multiply(kern Kernel, a, bt Matrix) ([]int32, error) {
 }
 
 func checkShapes(a, bt Matrix) error {
+	if !a.shapeOK() || !bt.shapeOK() {
+		return ruleErr(ErrBadInput, "matrix data does not match its shape: A is %dx%d with %d entries, Bᵀ is %dx%d with %d",
+			a.Rows, a.Cols, len(a.Data), bt.Rows, bt.Cols, len(bt.Data))
+	}
 	if a.Cols != bt.Cols {
 		return ruleErr(ErrBadInput, "inner dimensions differ: A is %dx%d, Bᵀ is %dx%d", a.Rows, a.Cols, bt.Rows, bt.Cols)
 	}
-	if len(a.Data) != a.Rows*a.Cols || len(bt.Data) != bt.Rows*bt.Cols {
-		return ruleErr(ErrBadInput, "matrix data does not match its shape")
-	}
 	return nil
+}
+
+// shapeOK reports whether x's shape is non-negative and matches its data,
+// without trusting Rows·Cols not to overflow.
+func (x Matrix) shapeOK() bool {
+	if x.Rows < 0 || x.Cols < 0 {
+		return false
+	}
+	hi, lo := bits.Mul64(uint64(x.Rows), uint64(x.Cols))
+	return hi == 0 && lo == uint64(len(x.Data))
 }
 
 // MineProduct computes the exact product A·B of a (m×k) and bt = Bᵀ (n×k),

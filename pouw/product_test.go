@@ -48,6 +48,8 @@ func TestDenoisedProductIsExact(t *testing.T) {
 		{64, 200, 48, 64, 8, 8},
 		{33, 1029, 47, 128, 16, 16}, // large k with a tail
 		{16, 4096, 16, 256, 16, 16},
+		{20, 1500, 18, 512, 4, 4},   // r = 512: the plain-Go noise path
+		{18, 2100, 20, 1024, 16, 2}, // r = 1024, the largest rank
 		{7, 40, 9, 32, 2, 2},
 	}
 	for _, s := range shapes {
@@ -128,4 +130,36 @@ func TestNoiseRanges(t *testing.T) {
 		}
 	}
 	assert.Greater(t, changed, 400)
+}
+
+// Bad shapes and hand-built configurations are errors, never panics.
+func TestBadShapesAndConfigsAreErrors(t *testing.T) {
+	for _, x := range []Matrix{
+		{Rows: -1, Cols: 4},
+		{Rows: 4, Cols: -1},
+		{Rows: 1 << 32, Cols: 1 << 32}, // Rows·Cols wraps to 0 = len(nil)
+		{Rows: 2, Cols: 2, Data: make([]int8, 3)},
+	} {
+		_, err := Multiply(RefKernel{}, x, Matrix{Rows: 1, Cols: x.Cols, Data: make([]int8, max(x.Cols, 0))})
+		assert.Equal(t, ErrBadInput, CodeOf(err), "%dx%d", x.Rows, x.Cols)
+	}
+	for _, pol := range []DefaultPolicy{{TileH: -1}, {TileW: -2}, {Rank: -32}} {
+		_, err := pol.Choose(Local, 64, 64, 64)
+		assert.Equal(t, ErrBadParams, CodeOf(err), "%+v", pol)
+	}
+	_, err := Contiguous(0)
+	assert.Equal(t, ErrBadParams, CodeOf(err))
+	_, err = Contiguous(257)
+	assert.Equal(t, ErrBadParams, CodeOf(err))
+
+	// A pattern written by hand that is not canonical: (1,4) then (2,2).
+	bad := Pattern{Dims: [3]PatternDim{{1, 4}, {2, 2}, {8, 1}}}
+	c4, err := Contiguous(4)
+	require.NoError(t, err)
+	cfg := Config{K: 64, Rank: 32, Rows: bad, Cols: c4}
+	assert.Equal(t, ErrBadParams, CodeOf(Local.Check(cfg, 64, 64)))
+	rng := rand.New(rand.NewPCG(1, 3))
+	p, err := MineProduct(testJob(t, contiguousConfig(t, 64, 32, 4, 4)), Local, cfg, randInt7(rng, 16, 64), randInt7(rng, 16, 64), RefKernel{})
+	require.NoError(t, err)
+	assert.False(t, p.Mined)
 }

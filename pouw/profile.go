@@ -72,6 +72,14 @@ func (p Profile) Check(c Config, m, n uint64) error {
 	if p != Local && p != Pearl {
 		return ruleErr(ErrUnsupportedVersion, "unknown profile %d", int(p))
 	}
+	// Patterns built by hand (Dims is exported) may not be canonical; one
+	// that does not encode cannot be bound by the job key.
+	if _, err := c.Rows.encode(); err != nil {
+		return fmt.Errorf("%s: rows: %w", p, err)
+	}
+	if _, err := c.Cols.encode(); err != nil {
+		return fmt.Errorf("%s: cols: %w", p, err)
+	}
 	r, k := uint64(c.Rank), uint64(c.K)
 	if r == 0 || bits.OnesCount64(r) != 1 || r < uint64(p.MinRank()) || r > maxRank {
 		return ruleErr(ErrBadParams, "%s: rank %d is not a power of two in [%d, %d]", p, r, p.MinRank(), maxRank)

@@ -48,6 +48,21 @@ func mineSmall(t *testing.T, extra ...string) []string {
 	return files
 }
 
+// minePearl mines the smallest product Pearl's rules admit (k = 16r = 2048)
+// under the pearl profile: the only proofs a gateway takes.
+func minePearl(t *testing.T) []string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "proofs")
+	code, out, errOut := call("mine", "--m", "32", "--k", "2048", "--n", "32", "--profile", "pearl",
+		"--nbits", easyNbits, "--seed", "7", "--out", dir)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 2, "need two proofs; output:\n%s", out)
+	sort.Strings(files)
+	return files
+}
+
 func TestMineWritesProofsThatVerify(t *testing.T) {
 	files := mineSmall(t)
 	code, out, _ := call(append([]string{"verify"}, files...)...)

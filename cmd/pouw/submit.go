@@ -56,6 +56,13 @@ func runSubmit(stdout, stderr io.Writer, args []string) int {
 			status = exitFail
 			continue
 		}
+		if p.Profile != pouw.Pearl {
+			// Pearl's gateway rejects ranks below 128 and judges by the
+			// rank-penalised bound: sending a local proof only wastes it.
+			fmt.Fprintf(stdout, "error      %s  a %s-profile proof: only pearl-profile proofs can be submitted\n", path, p.Profile)
+			status = exitFail
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		err = client.SubmitProof(ctx, p)
 		cancel()

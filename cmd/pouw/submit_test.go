@@ -28,7 +28,7 @@ func devGateway(t *testing.T, tcp bool) *gatewaytest.Server {
 }
 
 func TestSubmitSendsEveryFile(t *testing.T) {
-	files := mineSmall(t)
+	files := minePearl(t)
 	for _, tcp := range []bool{false, true} {
 		srv := devGateway(t, tcp)
 		code, out, errOut := call(append([]string{"submit", "--gateway", srv.Addr()}, files...)...)
@@ -48,7 +48,7 @@ func TestSubmitSendsEveryFile(t *testing.T) {
 }
 
 func TestSubmitReportsEachFailure(t *testing.T) {
-	files := mineSmall(t)
+	files := minePearl(t)
 	srv := devGateway(t, false)
 	dir := t.TempDir()
 	cut := filepath.Join(dir, "cut.json")
@@ -101,4 +101,14 @@ func TestSubmitUsage(t *testing.T) {
 	assert.Contains(t, errOut, "Usage: pouw submit")
 	_, out, _ := call("help")
 	assert.Contains(t, out, "submit")
+}
+
+// A local-profile proof is refused before it reaches the gateway.
+func TestSubmitRefusesLocalProofs(t *testing.T) {
+	files := mineSmall(t)
+	srv := devGateway(t, false)
+	code, out, _ := call("submit", "-gateway", srv.Addr(), files[0])
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "a local-profile proof: only pearl-profile proofs can be submitted")
+	assert.Empty(t, srv.Submissions())
 }
