@@ -89,17 +89,86 @@ func halfUp(n uint64) uint64 { return n/2 + n%2 }
 
 // CommitmentRoot returns the keyed BLAKE3 hash (key = the job key) of
 // pad1024(data), which is also the root of the Merkle tree over its chunks
-// (PROTOCOL.md §3). It streams the data through the SIMD hasher and appends the
-// zero padding without copying the data. Empty data hashes as the empty string;
-// a matrix is never empty, and BuildMerkleProof rejects it.
+// (PROTOCOL.md §3). It hashes the data in place on all cores; only the last,
+// partial group of chunks is copied, to append the zero padding. Empty data
+// hashes as the empty string; a matrix is never empty, and BuildMerkleProof
+// rejects it.
 func CommitmentRoot(key *[32]byte, data []byte) [32]byte {
+	var root [32]byte
+	commitmentRoots(key, [][]byte{data}, []*[32]byte{&root})
+	return root
+}
+
+// groupBytes is one SIMD batch of the hasher: 16 chunks, compressed together
+// (guts.CompressBuffer) into the chaining value of their subtree.
+const groupBytes = guts.MaxSIMD * ChunkSize
+
+// commitmentRoots sets *roots[i] = CommitmentRoot(key, datas[i]) for every i.
+// All inputs' 16-chunk groups are compressed in one pool, split evenly over
+// the cores: the library's own hasher keeps a small input, and the smaller of
+// A and Bᵀ, on one core (and spawns a goroutine per 16 KiB), which left the
+// commitments running at one core's speed.
+func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
+	kw := keyWords(key)
+	first := make([]int, len(datas)+1) // first[i]: index of datas[i]'s first group
+	for i, d := range datas {
+		first[i+1] = first[i] + (len(d)+groupBytes-1)/groupBytes
+	}
+	cvs := make([][8]uint32, first[len(datas)])
+	nodes := make([]guts.Node, len(datas)) // the root node of a one-group input
+	parallelRange(len(cvs), 2, func(lo, hi int) {
+		var tail [groupBytes]byte
+		in := 0
+		for g := lo; g < hi; g++ {
+			for g >= first[in+1] {
+				in++
+			}
+			d, off := datas[in], (g-first[in])*groupBytes
+			var buf *[groupBytes]byte
+			n := groupBytes
+			if off+groupBytes <= len(d) {
+				buf = (*[groupBytes]byte)(d[off : off+groupBytes])
+			} else { // the last group: zero-padded to whole chunks
+				rest := d[off:]
+				clear(tail[copy(tail[:], rest):])
+				buf, n = &tail, int(numChunks(len(rest)))*ChunkSize
+			}
+			node := guts.CompressBuffer(buf, n, &kw, uint64(off/ChunkSize), guts.FlagKeyedHash)
+			if first[in+1]-first[in] == 1 {
+				nodes[in] = node
+			}
+			cvs[g] = guts.ChainingValue(node)
+		}
+	})
+	for i, d := range datas {
+		switch groups := cvs[first[i]:first[i+1]]; {
+		case len(d) == 0:
+			*roots[i] = blake3Keyed(key, nil)
+		case len(groups) == 1:
+			*roots[i] = rootOf(nodes[i])
+		default:
+			// Pairing level by level, an odd last node promoted, is BLAKE3's
+			// tree (the left subtree always the largest power of two); the
+			// groups are its subtrees at level 4.
+			level := slices.Clone(groups)
+			for len(level) > 2 {
+				for j := 0; j < len(level)/2; j++ {
+					level[j] = parentCV(&kw, level[2*j], level[2*j+1])
+				}
+				if len(level)%2 == 1 {
+					level[len(level)/2] = level[len(level)-1]
+				}
+				level = level[:(len(level)+1)/2]
+			}
+			*roots[i] = rootOf(guts.ParentNode(level[0], level[1], &kw, guts.FlagKeyedHash))
+		}
+	}
+}
+
+// blake3Keyed is the library's keyed BLAKE3 of data.
+func blake3Keyed(key *[32]byte, data []byte) (out [32]byte) {
 	h := blake3.New(32, key[:])
 	h.Write(data)
-	if r := len(data) % ChunkSize; r != 0 {
-		var pad [ChunkSize]byte
-		h.Write(pad[:ChunkSize-r])
-	}
-	var out [32]byte
 	h.Sum(out[:0])
 	return out
 }

@@ -130,10 +130,10 @@ func TestCommitmentRootIsTreeRoot(t *testing.T) {
 	key := testKey(1)
 	rng := rand.New(rand.NewPCG(1, 1))
 	var sizes []int
-	for _, chunks := range []int{1, 2, 3, 4, 5, 7, 8, 10, 16, 17, 31, 33, 100} {
+	for _, chunks := range []int{1, 2, 3, 4, 5, 7, 8, 10, 16, 17, 31, 32, 33, 48, 64, 100, 129, 300} {
 		sizes = append(sizes, chunks*ChunkSize)
 	}
-	sizes = append(sizes, 1, 63, 64, 65, 1023, 1025, 2047, 5000, 16*ChunkSize+1, 40*ChunkSize-3)
+	sizes = append(sizes, 1, 63, 64, 65, 1023, 1025, 2047, 5000, 16*ChunkSize+1, 40*ChunkSize-3, 300*ChunkSize+17)
 	for _, size := range sizes {
 		data := randBytes(rng, size)
 		h := blake3.New(32, key[:])
@@ -148,6 +148,24 @@ func TestCommitmentRootIsTreeRoot(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, want, p.Root, "size %d leaves %v", size, leaves)
 		}
+	}
+}
+
+// Several inputs hashed in one pool get the roots they get alone.
+func TestCommitmentRootsTogether(t *testing.T) {
+	key := testKey(3)
+	rng := rand.New(rand.NewPCG(3, 3))
+	datas := [][]byte{randBytes(rng, 100), randBytes(rng, 37*ChunkSize+5), randBytes(rng, 16*ChunkSize), nil, randBytes(rng, 1)}
+	roots := make([][32]byte, len(datas))
+	ptrs := make([]*[32]byte, len(datas))
+	for i := range roots {
+		ptrs[i] = &roots[i]
+	}
+	commitmentRoots(key, datas, ptrs)
+	for i, d := range datas {
+		h := blake3.New(32, key[:])
+		h.Write(pad1024(d))
+		assert.Equal(t, [32]byte(h.Sum(nil)), roots[i], "input %d", i)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -173,17 +172,8 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 
 	start := time.Now()
 	jobKey := JobKey(job.Header, cfg)
-	// A and Bᵀ are hashed concurrently; the hasher also spreads one large
-	// input over the cores by itself, this keeps small ones from idling one.
 	var hashA, hashB [32]byte
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		hashB = CommitmentRoot(&jobKey, int8Bytes(bt.Data))
-	}()
-	hashA = CommitmentRoot(&jobKey, int8Bytes(a.Data))
-	wg.Wait()
+	commitmentRoots(&jobKey, [][]byte{int8Bytes(a.Data), int8Bytes(bt.Data)}, []*[32]byte{&hashA, &hashB})
 	p.Phases.Commit = time.Since(start)
 
 	start = time.Now()
