@@ -183,10 +183,13 @@ func rowSums512(corr []int32, a []int8, i0, h, k, r, nchunks int) {
 		if n32 > 0 {
 			sums128(&t, &tail[0], n32, 1)
 		}
+		// A separate sum: t is in memory (its address went to sums128), and
+		// adding into it would wait on a store-to-load forward per byte.
+		var rest int32
 		for _, v := range tail[n32:] {
-			t += 128 * int32(v)
+			rest += 128 * int32(v)
 		}
-		corr[16*nchunks+i] = t
+		corr[16*nchunks+i] = t + rest
 	}
 }
 
