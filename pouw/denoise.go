@@ -2,7 +2,9 @@ package pouw
 
 import (
 	"sync"
+	"sync/atomic"
 
+	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
 )
 
@@ -66,8 +68,10 @@ func sparseRowTimesPairs(dst []int32, x []int8, pairs []NoisePair) {
 // 65536.
 func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise) *gemm.Correction {
 	r := nz.Rank
-	p := make([]int32, m*r)  // A·E_BL
-	qt := make([]int32, n*r) // (E_AR·B')ᵀ
+	p := products.Get(m * r)  // A·E_BL
+	qt := products.Get(n * r) // (E_AR·B')ᵀ
+	defer products.Put(p)
+	defer products.Put(qt)
 	// Two thin products, run side by side so neither waits alone at the
 	// other's barrier.
 	var wg sync.WaitGroup
@@ -79,16 +83,65 @@ func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise
 	gemm.Mul(impl, p, a, sparseDense(nz.PairsB, r, k), m, r, k, nil, nil, nil)
 	wg.Wait()
 
-	fits := true
-	for _, x := range [][]int32{p, qt} {
-		for _, v := range x {
-			if v < -32767 || v > 32767 {
-				fits = false
-				break
+	if c := narrowCorrection(p, qt, nz, m, n); c != nil {
+		return c
+	}
+	return buildCorrection(p, qt, nz, m, n, true)
+}
+
+// products and corrections recycle the denoising scratch between products:
+// A·E_BL and (E_AR·B')ᵀ, and L and R, live only during MineProduct.
+var (
+	products    = bufcache.New[int32](4)
+	corrections = bufcache.New[int16](4)
+)
+
+// releaseCorrection gives c's buffers back once the kernel has applied it.
+func releaseCorrection(c *gemm.Correction) {
+	corrections.Put(c.L)
+	corrections.Put(c.R)
+}
+
+// narrowCorrection is buildCorrection's usual case, 2r int16 columns, laid
+// out and range-checked in one pass on all cores; it returns nil when some
+// entry of p or qt needs more than int16.
+func narrowCorrection(p, qt []int32, nz *Noise, m, n int) *gemm.Correction {
+	r := nz.Rank
+	c := &gemm.Correction{Q: 2 * r, L: corrections.Get(m * 2 * r), R: corrections.Get(n * 2 * r)}
+	var bad atomic.Bool
+	parallelRange(m+n, 64, func(lo, hi int) {
+		lo32, hi32 := int32(0), int32(0)
+		for i := lo; i < min(hi, m); i++ {
+			l := c.L[i*2*r : (i+1)*2*r]
+			lp, la := l[:r], l[r:]
+			for f, v := range p[i*r : (i+1)*r] {
+				lo32, hi32 = min(lo32, v), max(hi32, v)
+				lp[f] = -int16(v)
+			}
+			for f, v := range nz.AL[i*r : (i+1)*r] {
+				la[f] = -int16(v)
 			}
 		}
+		for j := max(lo, m) - m; j < hi-m; j++ {
+			rr := c.R[j*2*r : (j+1)*2*r]
+			rb, rq := rr[:r], rr[r:]
+			for f, v := range nz.BRT[j*r : (j+1)*r] {
+				rb[f] = int16(v)
+			}
+			for f, v := range qt[j*r : (j+1)*r] {
+				lo32, hi32 = min(lo32, v), max(hi32, v)
+				rq[f] = int16(v)
+			}
+		}
+		if lo32 < -32767 || hi32 > 32767 {
+			bad.Store(true)
+		}
+	})
+	if bad.Load() {
+		releaseCorrection(c)
+		return nil
 	}
-	return buildCorrection(p, qt, nz, m, n, !fits)
+	return c
 }
 
 // buildCorrection lays out L and R from A·E_BL (p, m×r) and (E_AR·B')ᵀ (qt,
@@ -97,7 +150,7 @@ func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise
 func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Correction {
 	r := nz.Rank
 	if !split {
-		c := &gemm.Correction{Q: 2 * r, L: make([]int16, m*2*r), R: make([]int16, n*2*r)}
+		c := &gemm.Correction{Q: 2 * r, L: corrections.Get(m * 2 * r), R: corrections.Get(n * 2 * r)}
 		for i := 0; i < m; i++ {
 			l := c.L[i*2*r : (i+1)*2*r]
 			for f := 0; f < r; f++ {
@@ -116,7 +169,7 @@ func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Corre
 	}
 	// x = 256·hi + lo with lo in [0, 255]: −P·E_BR = (−lo)·E_BR + (−hi)·(256·E_BR)
 	// and −E_AL·Q = (−E_AL)·lo + (−256·E_AL)·hi; every factor fits int16.
-	c := &gemm.Correction{Q: 4 * r, L: make([]int16, m*4*r), R: make([]int16, n*4*r)}
+	c := &gemm.Correction{Q: 4 * r, L: corrections.Get(m * 4 * r), R: corrections.Get(n * 4 * r)}
 	for i := 0; i < m; i++ {
 		l := c.L[i*4*r : (i+1)*4*r]
 		for f := 0; f < r; f++ {

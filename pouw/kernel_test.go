@@ -157,6 +157,11 @@ func TestDenoiseCorrectionSplit(t *testing.T) {
 	require.Equal(t, 2*r, plain.Q)
 	require.Equal(t, 4*r, split.Q)
 	require.Equal(t, lr(plain), lr(split))
+	// The one-pass narrow layout is the plain one, and refuses what needs
+	// the split.
+	narrow := narrowCorrection(p, qt, nz, m, n)
+	require.NotNil(t, narrow)
+	require.Equal(t, *plain, *narrow)
 	// And with entries beyond int16 the split form still equals −P·E_BR − E_AL·Q.
 	for i := range p {
 		p[i] *= 100
@@ -173,4 +178,5 @@ func TestDenoiseCorrectionSplit(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, lr(buildCorrection(p, qt, nz, m, n, true)))
+	require.Nil(t, narrowCorrection(p, qt, nz, m, n))
 }

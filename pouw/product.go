@@ -205,6 +205,7 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern Kernel
 		p.Phases.Denoise = time.Since(start)
 		start = time.Now()
 		gk.mulDenoised(p.C, noisyA, noisyBT, m, n, k, grid, jackpots, corr)
+		releaseCorrection(corr)
 		p.Phases.GEMM = time.Since(start)
 	} else {
 		start = time.Now()

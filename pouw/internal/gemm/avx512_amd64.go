@@ -156,14 +156,19 @@ func packB512(dst []byte, bt []int8, j0, w, k int) {
 }
 
 // packPairs packs rows i0..i0+h of a row-major ?×q int16 matrix into q/2
-// steps of 16 rows × 2 int16 (64 bytes a step), zero past h.
+// steps of 16 rows × 2 int16 (64 bytes a step), zero past h. A pair is one
+// little-endian uint32 in both layouts, so this is a 16×(q/2) transpose of
+// words.
 func packPairs(dst []byte, x []int16, i0, h, q int) {
-	clear(dst)
+	words := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)/4)
+	if h < 16 {
+		clear(words)
+	}
 	for i := 0; i < h; i++ {
 		row := x[(i0+i)*q : (i0+i+1)*q]
-		for t := 0; t < q/2; t++ {
-			binary.LittleEndian.PutUint16(dst[64*t+4*i:], uint16(row[2*t]))
-			binary.LittleEndian.PutUint16(dst[64*t+4*i+2:], uint16(row[2*t+1]))
+		pairs := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(row))), q/2)
+		for t, v := range pairs {
+			words[16*t+i] = v
 		}
 	}
 }
