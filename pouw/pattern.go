@@ -239,11 +239,29 @@ func (p Pattern) ValidOffset(o uint64) bool {
 }
 
 // Offsets lists every valid tile offset o with o + Max() < size, ascending.
+//
+// ValidOffset depends only on o modulo Period (its first step), so only the
+// first period is tested and then repeated: testing every o (three divisions
+// each) cost 20 µs per mined 128×1024 output, as much as its tickets.
 func (p Pattern) Offsets(size int) []int {
-	var out []int
-	for o := 0; o+int(p.Max()) < size; o++ {
+	last := size - 1 - int(p.Max()) // the largest admissible offset
+	if last < 0 {
+		return nil
+	}
+	period := int(p.Period())
+	var base []int
+	for o := 0; o < period && o <= last; o++ {
 		if p.ValidOffset(uint64(o)) {
-			out = append(out, o)
+			base = append(base, o)
+		}
+	}
+	var out []int
+	for start := 0; start <= last; start += period {
+		for _, b := range base {
+			if start+b > last {
+				return out
+			}
+			out = append(out, start+b)
 		}
 	}
 	return out

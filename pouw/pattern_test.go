@@ -144,4 +144,20 @@ func TestPatternOffsets(t *testing.T) {
 		}
 	}
 	assert.Len(t, seen, 32)
+
+	// Offsets repeats the first period; it lists exactly the valid offsets.
+	lists := [][]uint32{{0}, {0, 1, 2}, {0, 8}, {0, 1, 4, 5}, {0, 2, 8, 10, 32, 34, 40, 42}}
+	for _, list := range lists {
+		p, err := FromList(list)
+		require.NoError(t, err)
+		for _, size := range []int{0, 1, 7, 8, 9, 16, 31, 32, 33, 50, 100, 130} {
+			var want []int
+			for o := 0; o+int(p.Max()) < size; o++ {
+				if p.ValidOffset(uint64(o)) {
+					want = append(want, o)
+				}
+			}
+			assert.Equal(t, want, p.Offsets(size), "%v size %d", list, size)
+		}
+	}
 }
