@@ -2,7 +2,11 @@
 
 package vec8
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 var hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
 
@@ -10,16 +14,31 @@ var hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
 func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
 
 // addPairsAsm handles the whole 64-entry blocks and returns how many entries
-// it did.
+// it did. When dst and src do not overlap it does all of them: the last,
+// partial block is done as the 64 entries ending at len(dst), recomputing a
+// few (from src, so to the same values) instead of leaving them to the scalar
+// loop, which at k = 784 took a third of forming a noisy operand.
 func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
 	if !hasVBMI {
 		return 0
 	}
 	var table [128]int8
 	copy(table[:], f)
-	blocks := len(dst) / 64
+	n := len(dst)
+	blocks := n / 64
 	addPairs64(&dst[0], &src[0], &table, &first[0], &second[0], blocks, len(f) > 64)
-	return 64 * blocks
+	if n%64 == 0 || overlap(dst, src) {
+		return 64 * blocks
+	}
+	l := n - 64
+	addPairs64(&dst[l], &src[l], &table, &first[l], &second[l], 1, len(f) > 64)
+	return n
+}
+
+// overlap reports whether the equal-length x and y share any byte.
+func overlap(x, y []int8) bool {
+	px, py := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
+	return px < py+uintptr(len(y)) && py < px+uintptr(len(x))
 }
 
 //go:noescape

@@ -26,6 +26,14 @@ func TestAddPairs(t *testing.T) {
 					t.Fatalf("rank %d n %d: dst[%d] = %d, want %d", rank, n, l, dst[l], want)
 				}
 			}
+			// In place, the partial last block must not be applied twice.
+			inPlace := append([]int8(nil), src...)
+			AddPairs(inPlace, inPlace, f, first, second)
+			for l := range dst {
+				if inPlace[l] != dst[l] {
+					t.Fatalf("rank %d n %d in place: dst[%d] = %d, want %d", rank, n, l, inPlace[l], dst[l])
+				}
+			}
 		}
 	}
 }
