@@ -65,22 +65,35 @@ func denseNoiseRow(dst []int8, key, label *[32]byte, row int) {
 // (hash16) and on all cores.
 func denseNoise(key, label *[32]byte, rows, r int) []int8 {
 	out := make([]int8, rows*r)
-	outputs := rows * r / 32
-	parallelRange((outputs+15)/16, 16, func(lo, hi int) {
-		var buf [16][32]byte
+	batches := denseBatches(len(out))
+	parallelRange(batches, 16, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
-			first := 16 * b
-			n := min(16, outputs-first)
-			prfBatch(key, label, 0, uint32(first), buf[:n])
-			for i := 0; i < n; i++ {
-				dst := int8Bytes(out[32*(first+i) : 32*(first+i+1)])
-				for j := 0; j < 32; j += 8 {
-					binary.LittleEndian.PutUint64(dst[j:], centre6(binary.LittleEndian.Uint64(buf[i][j:])))
-				}
-			}
+			denseBatch(out, key, label, b)
 		}
 	})
 	return out
+}
+
+// denseBatches is how many batches of 16 PRF outputs (512 entries) fill n
+// entries of a dense factor.
+func denseBatches(n int) int { return (n/32 + 15) / 16 }
+
+// denseBatch fills entries [512·b, 512·b+512) of a dense factor (fewer at its
+// end) straight from the sixteen hashes' words: two words centred at once,
+// with no intermediate byte arrays.
+func denseBatch(out []int8, key, label *[32]byte, b int) {
+	first := 16 * b
+	n := min(16, len(out)/32-first)
+	var words [8][16]uint32
+	prfWords(key, label, 0, uint32(first), n, &words)
+	dst := int8Bytes(out[32*first : 32*(first+n)])
+	for i := 0; i < n; i++ {
+		d := dst[32*i : 32*i+32]
+		for w := 0; w < 8; w += 2 {
+			x := uint64(words[w][i]) | uint64(words[w+1][i])<<32
+			binary.LittleEndian.PutUint64(d[4*w:], centre6(x))
+		}
+	}
 }
 
 // centre6 maps each byte x of w to (x AND 63) − 32, eight at a time: for
@@ -94,8 +107,20 @@ func centre6(w uint64) uint64 {
 // prfBatch sets dst[i] = G(key, label, slot, first+i) for every i (at most
 // 16): the same outputs as prf, sixteen compressions at once.
 func prfBatch(key, label *[32]byte, slot int, first uint32, dst [][32]byte) {
-	var msgs [16][16]uint32
+	var out [8][16]uint32
+	prfWords(key, label, slot, first, len(dst), &out)
 	for i := range dst {
+		for w := 0; w < 8; w++ {
+			binary.LittleEndian.PutUint32(dst[i][4*w:], out[w][i])
+		}
+	}
+}
+
+// prfWords sets out[w][i] to word w of G(key, label, slot, first+i) for
+// i < n ≤ 16, in hash16's word-major layout.
+func prfWords(key, label *[32]byte, slot int, first uint32, n int, out *[8][16]uint32) {
+	var msgs [16][16]uint32
+	for i := 0; i < n; i++ {
 		msgs[slot][i] = first + uint32(i) + 1
 	}
 	for w := 0; w < 8; w++ {
@@ -105,13 +130,7 @@ func prfBatch(key, label *[32]byte, slot int, first uint32, dst [][32]byte) {
 		}
 	}
 	kw := keyWords(key)
-	var out [8][16]uint32
-	hash16.Sum16(&kw, &msgs, &out)
-	for i := range dst {
-		for w := 0; w < 8; w++ {
-			binary.LittleEndian.PutUint32(dst[i][4*w:], out[w][i])
-		}
-	}
+	hash16.Sum16(&kw, &msgs, out)
 }
 
 // parallelRange calls fn on disjoint ranges covering [0, n), on up to
@@ -146,19 +165,26 @@ type NoisePair struct {
 // second = first XOR (1 + mulhi32(r−1, u)), which is never first.
 func sparsePairs(key, label *[32]byte, k, r int) []NoisePair {
 	pairs := make([]NoisePair, k)
-	var buf [16][32]byte
-	for l0 := 0; l0 < k; l0 += 8 * 16 {
-		n := min(16, (k-l0+7)/8)
-		prfBatch(key, label, 1, uint32(l0/8), buf[:n])
-		for l := l0; l < min(k, l0+8*16); l++ {
-			out := &buf[(l-l0)/8]
-			u := binary.LittleEndian.Uint32(out[4*(l%8):])
-			first := u & uint32(r-1)
-			hi := uint32((uint64(r-1) * uint64(u)) >> 32)
-			pairs[l] = NoisePair{First: uint16(first), Second: uint16(first ^ (1 + hi))}
-		}
+	for b := 0; b < sparseBatches(k); b++ {
+		sparseBatch(pairs, key, label, r, b)
 	}
 	return pairs
+}
+
+// sparseBatches is how many batches of 16 PRF outputs (128 pairs) make k pairs.
+func sparseBatches(k int) int { return (k + 127) / 128 }
+
+// sparseBatch sets pairs [128·b, 128·b+128) (fewer at the end).
+func sparseBatch(pairs []NoisePair, key, label *[32]byte, r, b int) {
+	l0, k := 128*b, len(pairs)
+	var words [8][16]uint32
+	prfWords(key, label, 1, uint32(l0/8), min(16, (k-l0+7)/8), &words)
+	for l := l0; l < min(k, l0+128); l++ {
+		u := words[l%8][(l-l0)/8]
+		first := u & uint32(r-1)
+		hi := uint32((uint64(r-1) * uint64(u)) >> 32)
+		pairs[l] = NoisePair{First: uint16(first), Second: uint16(first ^ (1 + hi))}
+	}
 }
 
 // addNoiseRow sets dst[l] = src[l] + f[pairs[l].First] − f[pairs[l].Second]:
@@ -208,12 +234,29 @@ type Noise struct {
 }
 
 // NewNoise derives the noise of an m×k by k×n product of rank r from its seeds.
+// All four factors are generated in one pool of 16-hash batches on all cores:
+// one fan-out instead of one per factor, and the small ones no longer run
+// alone on one core.
 func NewNoise(s Seeds, m, n, k, r int) *Noise {
-	return &Noise{
-		Rank:   r,
-		AL:     denseNoise(&s.SA, &labelA, m, r),
-		BRT:    denseNoise(&s.SB, &labelB, n, r),
-		PairsA: sparsePairs(&s.SA, &labelA, k, r),
-		PairsB: sparsePairs(&s.SB, &labelB, k, r),
+	nz := &Noise{
+		Rank: r,
+		AL:   make([]int8, m*r), BRT: make([]int8, n*r),
+		PairsA: make([]NoisePair, k), PairsB: make([]NoisePair, k),
 	}
+	ba, bb, bs := denseBatches(m*r), denseBatches(n*r), sparseBatches(k)
+	parallelRange(ba+bb+2*bs, 8, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			switch b := t; {
+			case b < ba:
+				denseBatch(nz.AL, &s.SA, &labelA, b)
+			case b < ba+bb:
+				denseBatch(nz.BRT, &s.SB, &labelB, b-ba)
+			case b < ba+bb+bs:
+				sparseBatch(nz.PairsA, &s.SA, &labelA, r, b-ba-bb)
+			default:
+				sparseBatch(nz.PairsB, &s.SB, &labelB, r, b-ba-bb-bs)
+			}
+		}
+	})
+	return nz
 }

@@ -57,3 +57,17 @@ func TestCentre6(t *testing.T) {
 		}
 	}
 }
+
+// NewNoise, one pool over all four factors, gives each factor as generated
+// alone.
+func TestNewNoiseMatchesFactors(t *testing.T) {
+	s := Seeds{SA: [32]byte{4}, SB: [32]byte{5}}
+	for _, sh := range [][4]int{{1, 1, 1, 32}, {17, 300, 129, 32}, {40, 3, 1000, 64}, {600, 700, 2048, 32}} {
+		m, n, k, r := sh[0], sh[1], sh[2], sh[3]
+		nz := NewNoise(s, m, n, k, r)
+		require.Equal(t, denseNoise(&s.SA, &labelA, m, r), nz.AL)
+		require.Equal(t, denseNoise(&s.SB, &labelB, n, r), nz.BRT)
+		require.Equal(t, sparsePairs(&s.SA, &labelA, k, r), nz.PairsA)
+		require.Equal(t, sparsePairs(&s.SB, &labelB, k, r), nz.PairsB)
+	}
+}
