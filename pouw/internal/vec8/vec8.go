@@ -37,3 +37,51 @@ func FirstOutside(x []int8, lo, hi int8) int {
 	}
 	return -1
 }
+
+// NarrowRows sets row i of dst (rows of stride entries) to the cols entries
+// of row i of src (rows of cols entries), negated when neg, as int16, and
+// reports whether every src entry lies in [−32767, 32767] (when one does not,
+// dst holds the truncations). It lays out the denoising correction's wide
+// factors, one vector instruction per sixteen entries.
+func NarrowRows(dst []int16, stride int, src []int32, cols, rows int, neg bool) bool {
+	if rows <= 0 || cols <= 0 {
+		return true
+	}
+	_, _ = src[rows*cols-1], dst[(rows-1)*stride+cols-1]
+	if ok, done := narrowAsm(dst, stride, src, cols, rows, neg); done {
+		return ok
+	}
+	var out uint64 // bits above 15 of uint32(v+32767)+1: zero exactly when v fits
+	for i := 0; i < rows; i++ {
+		d := dst[i*stride : i*stride+cols]
+		for c, v := range src[i*cols : (i+1)*cols] {
+			out |= uint64(uint32(v+32767)) + 1
+			if neg {
+				v = -v
+			}
+			d[c] = int16(v)
+		}
+	}
+	return out>>16 == 0
+}
+
+// WidenRows is NarrowRows for int8 entries, which always fit.
+func WidenRows(dst []int16, stride int, src []int8, cols, rows int, neg bool) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	_, _ = src[rows*cols-1], dst[(rows-1)*stride+cols-1]
+	if widenAsm(dst, stride, src, cols, rows, neg) {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		d := dst[i*stride : i*stride+cols]
+		for c, v := range src[i*cols : (i+1)*cols] {
+			w := int16(v) // widened first: −(−128) is 128
+			if neg {
+				w = -w
+			}
+			d[c] = w
+		}
+	}
+}

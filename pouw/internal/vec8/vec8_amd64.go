@@ -53,3 +53,26 @@ func outsideAsm(x []int8, lo, hi int8) int {
 	}
 	return outside64(&x[0], len(x)/64, lo, hi)
 }
+
+//go:noescape
+func narrowRows(dst *int16, dstStride int, src *int32, cols, rows int, neg bool) bool
+
+//go:noescape
+func widenRows(dst *int16, dstStride int, src *int8, cols, rows int, neg bool)
+
+// narrowAsm does NarrowRows when the CPU and cols allow; done reports it did.
+func narrowAsm(dst []int16, stride int, src []int32, cols, rows int, neg bool) (ok, done bool) {
+	if !hasVBMI || cols%16 != 0 {
+		return false, false
+	}
+	return narrowRows(&dst[0], stride, &src[0], cols, rows, neg), true
+}
+
+// widenAsm does WidenRows when the CPU and cols allow, and reports it did.
+func widenAsm(dst []int16, stride int, src []int8, cols, rows int, neg bool) bool {
+	if !hasVBMI || cols%32 != 0 {
+		return false
+	}
+	widenRows(&dst[0], stride, &src[0], cols, rows, neg)
+	return true
+}

@@ -60,3 +60,43 @@ func TestFirstOutside(t *testing.T) {
 		}
 	}
 }
+
+func TestNarrowWidenRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, cols := range []int{1, 16, 17, 32, 64} {
+		for _, rows := range []int{1, 3} {
+			for _, neg := range []bool{false, true} {
+				for _, wide := range []bool{false, true} {
+					const stride = 80
+					src32 := make([]int32, rows*cols)
+					src8 := make([]int8, rows*cols)
+					for i := range src32 {
+						src32[i] = int32(r.IntN(65535) - 32767)
+						src8[i] = int8(r.IntN(256) - 128)
+					}
+					src8[0] = -128
+					if wide {
+						src32[len(src32)-1] = []int32{32768, -32768, 1 << 20}[r.IntN(3)]
+					}
+					d32, d8 := make([]int16, rows*stride), make([]int16, rows*stride)
+					ok := NarrowRows(d32, stride, src32, cols, rows, neg)
+					WidenRows(d8, stride, src8, cols, rows, neg)
+					if ok == wide {
+						t.Fatalf("cols %d rows %d neg %v wide %v: ok %v", cols, rows, neg, wide, ok)
+					}
+					for i := 0; i < rows; i++ {
+						for c := 0; c < cols; c++ {
+							w32, w8 := int16(src32[i*cols+c]), int16(src8[i*cols+c])
+							if neg {
+								w32, w8 = -w32, -w8
+							}
+							if d32[i*stride+c] != w32 || d8[i*stride+c] != w8 {
+								t.Fatalf("cols %d rows %d neg %v: (%d, %d) = %d, %d; want %d, %d", cols, rows, neg, i, c, d32[i*stride+c], d8[i*stride+c], w32, w8)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
