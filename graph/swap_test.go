@@ -244,3 +244,32 @@ func TestSwapErrors(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Zero(t, n)
 }
+
+// The gradient of a matrix×vector product (aᵀ·g, a mat×vec with transA) is
+// recognised as the right operand's gradient, not mistaken for a forward
+// product; the matrix's own gradient, an outer product, stays Gorgonia's.
+func TestSwapLabelsMatVecGradient(t *testing.T) {
+	g := gorgonia.NewGraph()
+	a := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(64, 48), gorgonia.WithName("a"), gorgonia.WithInit(gorgonia.Zeroes()))
+	u := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(48), gorgonia.WithName("u"), gorgonia.WithInit(gorgonia.Zeroes()))
+	cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Mul(a, u))))
+	_, err := gorgonia.Grad(cost, a, u)
+	require.NoError(t, err)
+	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(0x207fffff)})
+	require.NoError(t, err)
+	n, err := Swap(g, miner)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	roles := map[op.Role]bool{}
+	for _, nd := range g.AllNodes() {
+		if m, ok := nd.Op().(op.MinedMatMul); ok {
+			assert.Equal(t, op.MatVec, m.Kind())
+			roles[m.Role()] = true
+			if m.Role() == op.GradB {
+				transA, _ := m.Trans()
+				assert.True(t, transA, "aᵀ·g")
+			}
+		}
+	}
+	assert.Equal(t, map[op.Role]bool{op.Forward: true, op.GradB: true}, roles)
+}
