@@ -134,8 +134,16 @@ func laneNear[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int,
 	}
 }
 
+// shortRow is the row length below which the scalar loops beat the vector
+// kernels: their per-call setup costs more than a short row (an im2col
+// operand of a 3×3 convolution has rows of 9).
+const shortRow = 32
+
 // rowMax is the largest magnitude of a contiguous row, seen as rows of 16.
 func rowMax[F float32 | float64](row []F) (float64, bool) {
+	if len(row) < shortRow {
+		return rowMaxScalar(row)
+	}
 	n := len(row) / 16
 	m, bad := laneMax(row, 16, n, 16)
 	if t := len(row) - 16*n; t > 0 {
@@ -150,6 +158,26 @@ func rowMax[F float32 | float64](row []F) (float64, bool) {
 		best = max(best, x)
 	}
 	return best, bad
+}
+
+// rowMaxScalar is rowMax one element at a time: the same maximum of the
+// magnitudes' bits, the same NaN/±Inf test.
+func rowMaxScalar[F float32 | float64](row []F) (float64, bool) {
+	switch s := any(row).(type) {
+	case []float32:
+		var acc uint32
+		for _, x := range s {
+			acc = max(acc, math.Float32bits(x)&0x7fffffff)
+		}
+		return float64(math.Float32frombits(acc)), acc >= 0x7f800000
+	case []float64:
+		var acc uint64
+		for _, x := range s {
+			acc = max(acc, math.Float64bits(x)&^(1<<63))
+		}
+		return math.Float64frombits(acc), acc >= 0x7ff0000000000000
+	}
+	return 0, false
 }
 
 func quantPartFast[F float32 | float64](v strided[F], out []int8, scale []float64, rnd *noise) error {
@@ -176,7 +204,12 @@ func quantRowsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 		}
 		inv, div := factor(m)
 		o := out[i*cols : (i+1)*cols]
-		if rnd == nil && div == 0 {
+		switch {
+		case rnd == nil && div == 0 && cols < shortRow:
+			for j, x := range row {
+				o[j] = nearest(float64(x), inv)
+			}
+		case rnd == nil && div == 0:
 			var invs [16]float64
 			for l := range invs {
 				invs[l] = inv
@@ -185,7 +218,7 @@ func quantRowsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 			if t := cols - 16*n; t > 0 {
 				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &invs)
 			}
-		} else {
+		default:
 			for j, x := range row {
 				o[j] = quantOne(float64(x), inv, div, i*cols+j, rnd)
 			}
