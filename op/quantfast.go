@@ -218,6 +218,15 @@ func quantRowsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 			if t := cols - 16*n; t > 0 {
 				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &invs)
 			}
+		case div == 0:
+			// Stochastic rounding, quantOne's arithmetic without its
+			// per-element branches.
+			base := i * cols
+			for j, x := range row {
+				t := float64(float64(x) * inv)
+				q := math.Floor(float64(t + rnd.uniform(base+j)))
+				o[j] = int8(max(-qmax, min(qmax, q)))
+			}
 		default:
 			for j, x := range row {
 				o[j] = quantOne(float64(x), inv, div, i*cols+j, rnd)
