@@ -160,6 +160,14 @@ func rowMax[F float32 | float64](row []F) (float64, bool) {
 	return best, bad
 }
 
+// roundStochastic is quantOne's stochastic rounding for a finite multiplier,
+// without its per-element branches: the same arithmetic, the same bits.
+func roundStochastic(x, inv, u float64) int8 {
+	t := float64(x * inv) // rounded before the addition: no FMA
+	q := math.Floor(float64(t + u))
+	return int8(max(-qmax, min(qmax, q)))
+}
+
 // rowMaxScalar is rowMax one element at a time: the same maximum of the
 // magnitudes' bits, the same NaN/±Inf test.
 func rowMaxScalar[F float32 | float64](row []F) (float64, bool) {
@@ -218,14 +226,10 @@ func quantRowsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 			if t := cols - 16*n; t > 0 {
 				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &invs)
 			}
-		case div == 0:
-			// Stochastic rounding, quantOne's arithmetic without its
-			// per-element branches.
+		case div == 0: // stochastic rounding
 			base := i * cols
 			for j, x := range row {
-				t := float64(float64(x) * inv)
-				q := math.Floor(float64(t + rnd.uniform(base+j)))
-				o[j] = int8(max(-qmax, min(qmax, q)))
+				o[j] = roundStochastic(float64(x), inv, rnd.uniform(base+j))
 			}
 		default:
 			for j, x := range row {
@@ -250,7 +254,7 @@ func quantColsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 		var maxes [tile]float64
 		var invs [tile / 16][16]float64
 		var divs [tile]float64
-		fast := rnd == nil
+		noDiv := true
 		for c := 0; c < iw; c += 16 {
 			w := min(16, iw-c)
 			m, bad := laneMax(v.data[i0+c:], v.cs, cols, w)
@@ -260,10 +264,11 @@ func quantColsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 			copy(maxes[c:c+w], m[:w])
 			for l := range w {
 				invs[c/16][l], divs[c+l] = factor(m[l])
-				fast = fast && divs[c+l] == 0
+				noDiv = noDiv && divs[c+l] == 0
 			}
 		}
-		if fast {
+		switch {
+		case rnd == nil && noDiv:
 			for j0 := 0; j0 < cols; j0 += tile {
 				jw := min(tile, cols-j0)
 				for c := 0; c < iw; c += 16 {
@@ -275,8 +280,17 @@ func quantColsContig[F float32 | float64](v strided[F], out []int8, scale []floa
 					transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
 				}
 			}
-		} else {
-			// Memory order: each memory row holds iw adjacent window rows.
+		case noDiv:
+			// Stochastic rounding, in memory order: each memory row holds
+			// iw adjacent window rows.
+			for j := range cols {
+				col := v.data[j*v.cs+i0 : j*v.cs+i0+iw]
+				for l, x := range col {
+					i := i0 + l
+					out[i*cols+j] = roundStochastic(float64(x), invs[l/16][l%16], rnd.uniform(i*cols+j))
+				}
+			}
+		default:
 			for j := range cols {
 				col := v.data[j*v.cs+i0 : j*v.cs+i0+iw]
 				for l, x := range col {
