@@ -18,6 +18,7 @@ type ProofSink struct {
 	done  chan struct{}
 
 	mu      sync.Mutex
+	closed  bool
 	written []string
 	errs    []error
 	dropped int
@@ -49,14 +50,19 @@ func NewProofSink(dir string) (*ProofSink, error) {
 func (s *ProofSink) Dir() string { return s.dir }
 
 // Found queues the proof of f for writing; it never blocks. A proof that
-// finds the queue full is counted as dropped.
+// finds the queue full, or the sink closed (an interrupted run still
+// training while it exits), is counted as dropped.
 func (s *ProofSink) Found(f pouw.Found) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		s.dropped++
+		return
+	}
 	select {
 	case s.queue <- f.Proof:
 	default:
-		s.mu.Lock()
 		s.dropped++
-		s.mu.Unlock()
 	}
 }
 
@@ -75,9 +81,14 @@ func (s *ProofSink) run() {
 }
 
 // Close waits for every queued proof to be written and returns the first
-// write error, if any. Found must not be called after Close.
+// write error, if any. Closing twice is harmless.
 func (s *ProofSink) Close() error {
-	close(s.queue)
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,7 +96,7 @@ func (s *ProofSink) Close() error {
 		return fmt.Errorf("%d proof(s) not written, first: %w", len(s.errs), s.errs[0])
 	}
 	if s.dropped > 0 {
-		return fmt.Errorf("%d proof(s) dropped: the writer fell %d behind", s.dropped, sinkQueue)
+		return fmt.Errorf("%d proof(s) dropped: the writer fell %d behind, or the sink was closed", s.dropped, sinkQueue)
 	}
 	return nil
 }

@@ -167,3 +167,16 @@ func TestProofSinkRemovesStaleTempFiles(t *testing.T) {
 	assert.NoFileExists(t, stale)
 	assert.FileExists(t, keep)
 }
+
+// An interrupted run may still find a proof while the sink closes: that is
+// counted, never a panic, and closing twice is harmless.
+func TestProofSinkFoundAfterClose(t *testing.T) {
+	sink, err := NewProofSink(t.TempDir())
+	require.NoError(t, err)
+	require.NoError(t, sink.Close())
+	proof := &pouw.Proof{Plain: &pouw.PlainProof{}, Job: pouw.DevJob(0x207fffff).J, Profile: pouw.Local}
+	assert.NotPanics(t, func() { sink.Found(pouw.Found{Proof: proof}) })
+	err = sink.Close()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 proof(s) dropped")
+}
