@@ -57,6 +57,7 @@ type RuleError struct {
 	Description string
 }
 
+// Error returns "Code: description", e.g. "ErrHighHash: ticket … is above the bound".
 func (e RuleError) Error() string { return e.Code.String() + ": " + e.Description }
 
 // ruleErr builds a RuleError with a formatted description.

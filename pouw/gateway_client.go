@@ -43,6 +43,7 @@ type GatewayError struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
+// Error returns the gateway's code and message.
 func (e *GatewayError) Error() string {
 	s := fmt.Sprintf("gateway error %d: %s", e.Code, e.Message)
 	if len(e.Data) > 0 && string(e.Data) != "null" {
