@@ -59,21 +59,6 @@ func denseNoiseRow(dst []int8, key, label *[32]byte, row int) {
 	}
 }
 
-// denseNoise returns rows×r entries of a dense noise factor, row-major. Entry
-// idx is byte idx%32 of PRF output idx/32, so the factor is simply PRF
-// outputs 0, 1, … laid end to end; they are generated sixteen at a time
-// (hash16) and on all cores.
-func denseNoise(key, label *[32]byte, rows, r int) []int8 {
-	out := make([]int8, rows*r)
-	batches := denseBatches(len(out))
-	parallelRange(batches, 16, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			denseBatch(out, key, label, b)
-		}
-	})
-	return out
-}
-
 // denseBatches is how many batches of 16 PRF outputs (512 entries) fill n
 // entries of a dense factor.
 func denseBatches(n int) int { return (n/32 + 15) / 16 }

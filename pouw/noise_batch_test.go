@@ -13,7 +13,7 @@ func TestBatchedNoiseMatchesPRF(t *testing.T) {
 	key := [32]byte{1, 2, 3}
 	for _, r := range []int{32, 64, 256} {
 		for _, rows := range []int{1, 5, 17, 40} {
-			got := denseNoise(&key, &labelA, rows, r)
+			got := NewNoise(Seeds{SA: key}, rows, 1, 1, r).AL
 			for i := 0; i < rows; i++ {
 				want := make([]int8, r)
 				denseNoiseRow(want, &key, &labelA, i)
@@ -58,15 +58,22 @@ func TestCentre6(t *testing.T) {
 	}
 }
 
-// NewNoise, one pool over all four factors, gives each factor as generated
-// alone.
+// NewNoise, one pool over all four factors, gives each factor as the
+// one-output PRF and the sparse generator give it alone.
 func TestNewNoiseMatchesFactors(t *testing.T) {
 	s := Seeds{SA: [32]byte{4}, SB: [32]byte{5}}
 	for _, sh := range [][4]int{{1, 1, 1, 32}, {17, 300, 129, 32}, {40, 3, 1000, 64}, {600, 700, 2048, 32}} {
 		m, n, k, r := sh[0], sh[1], sh[2], sh[3]
 		nz := NewNoise(s, m, n, k, r)
-		require.Equal(t, denseNoise(&s.SA, &labelA, m, r), nz.AL)
-		require.Equal(t, denseNoise(&s.SB, &labelB, n, r), nz.BRT)
+		want := make([]int8, r)
+		for i := 0; i < m; i++ {
+			denseNoiseRow(want, &s.SA, &labelA, i)
+			require.Equal(t, want, nz.AL[i*r:(i+1)*r], "E_AL row %d", i)
+		}
+		for j := 0; j < n; j++ {
+			denseNoiseRow(want, &s.SB, &labelB, j)
+			require.Equal(t, want, nz.BRT[j*r:(j+1)*r], "E_BRᵀ row %d", j)
+		}
 		require.Equal(t, sparsePairs(&s.SA, &labelA, k, r), nz.PairsA)
 		require.Equal(t, sparsePairs(&s.SB, &labelB, k, r), nz.PairsB)
 	}
