@@ -81,21 +81,7 @@ func BenchmarkMined(b *testing.B) {
 
 // BenchmarkStock is gorgonia.Mul on float32 in a TapeMachine.
 func BenchmarkStock(b *testing.B) {
-	for _, s := range DefaultShapes[:4] {
-		b.Run(s.String(), func(b *testing.B) {
-			xs, ws := floats(s)
-			run, err := newGraphRun(s, xs, ws, func(x, w *gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Mul(x, w) })
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if err := run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			gmacMetric(b, s)
-		})
-	}
+	benchGraph(b, DefaultShapes[:4], gorgonia.Mul)
 }
 
 // BenchmarkOp is the mined float path: op.Mul in the same kind of graph.
@@ -104,10 +90,15 @@ func BenchmarkOp(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, s := range DefaultShapes {
+	benchGraph(b, DefaultShapes, func(x, w *gorgonia.Node) (*gorgonia.Node, error) { return op.Mul(miner, x, w) })
+}
+
+// benchGraph runs one product, built by mul, in a TapeMachine per shape.
+func benchGraph(b *testing.B, shapes []Shape, mul func(x, w *gorgonia.Node) (*gorgonia.Node, error)) {
+	for _, s := range shapes {
 		b.Run(s.String(), func(b *testing.B) {
 			xs, ws := floats(s)
-			run, err := newGraphRun(s, xs, ws, func(x, w *gorgonia.Node) (*gorgonia.Node, error) { return op.Mul(miner, x, w) })
+			run, err := newGraphRun(s, xs, ws, mul)
 			if err != nil {
 				b.Fatal(err)
 			}
