@@ -46,9 +46,8 @@ func BenchmarkUnmined(b *testing.B) {
 	for _, s := range DefaultShapes {
 		b.Run(s.String(), func(b *testing.B) {
 			a, bt := operands(s)
-			kern := pouw.DefaultKernel()
 			for b.Loop() {
-				if _, err := pouw.Multiply(kern, a, bt); err != nil {
+				if _, err := pouw.Multiply(nil, a, bt); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -63,14 +62,13 @@ func BenchmarkMined(b *testing.B) {
 	for _, s := range DefaultShapes {
 		b.Run(s.String(), func(b *testing.B) {
 			a, bt := operands(s)
-			kern := pouw.DefaultKernel()
 			cfg, err := pouw.DefaultPolicy{}.Choose(pouw.Local, s.M, s.K, s.N)
 			if err != nil {
 				b.Fatal(err)
 			}
 			job := pouw.DevJob(hardNbits).J
 			for b.Loop() {
-				if _, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt, kern); err != nil {
+				if _, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -117,13 +117,13 @@ func run(w io.Writer, shapes []Shape, rounds int, minDur time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	report(w, results, verify, rounds, loadBefore, loadAvg())
+	report(w, results, verify, rounds, loadBefore, loadAvg(), miner.Kernel())
 	return nil
 }
 
 // hardNbits makes winning practically impossible (10¹⁸ MACs per proof), so
 // the timings contain no proof building, as in real mining.
-var hardNbits = pouw.NbitsForExpectedMACs(1e18)
+var hardNbits = pouw.Local.Nbits(1e18, 32)
 
 func measureShape(s Shape, miner *pouw.Miner, rounds int, minDur time.Duration) (Result, error) {
 	rng := rand.New(rand.NewPCG(uint64(s.M), uint64(s.N)))
@@ -155,7 +155,6 @@ func measureShape(s Shape, miner *pouw.Miner, rounds int, minDur time.Duration) 
 	for i := range bt.Data {
 		bt.Data[i] = int8(rng.IntN(129) - 64)
 	}
-	kern := pouw.DefaultKernel()
 	cfg, err := pouw.DefaultPolicy{}.Choose(pouw.Local, s.M, s.K, s.N)
 	if err != nil {
 		return res, err
@@ -174,17 +173,19 @@ func measureShape(s Shape, miner *pouw.Miner, rounds int, minDur time.Duration) 
 			}
 		}))
 		tKernel = append(tKernel, timeIt(minDur, func() {
-			kern.Mul(dst, a.Data, bt.Data, s.M, s.N, s.K, nil, nil)
+			if _, err := pouw.Multiply(dst, a, bt); err != nil && firstErr == nil {
+				firstErr = err
+			}
 		}))
 		tUnmined = append(tUnmined, timeIt(minDur, func() {
-			if _, err := pouw.Multiply(kern, a, bt); err != nil && firstErr == nil {
+			if _, err := pouw.Multiply(nil, a, bt); err != nil && firstErr == nil {
 				firstErr = err
 			}
 		}))
 		var sum pouw.Phases
 		runs := 0
 		tMined = append(tMined, timeIt(minDur, func() {
-			p, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt, kern)
+			p, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt)
 			if err != nil || !p.Mined {
 				if firstErr == nil {
 					firstErr = fmt.Errorf("mine: %v %v", err, p)
@@ -314,14 +315,14 @@ func verifyTime(rounds int) (time.Duration, error) {
 		return 0, err
 	}
 	job := pouw.DevJob(0x207fffff).J
-	p, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt, pouw.DefaultKernel())
+	p, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt)
 	if err != nil {
 		return 0, err
 	}
 	if len(p.Wins) == 0 {
 		return 0, fmt.Errorf("no winning tile at the regtest target")
 	}
-	proof := p.Wins[0].Proof
+	proof := p.Wins[0].Proof.Plain
 	var ts []time.Duration
 	var verr error
 	for range rounds {
@@ -363,12 +364,12 @@ func loadAvg() string {
 	return strings.Fields(string(b))[0]
 }
 
-func report(w io.Writer, rs []Result, verify time.Duration, rounds int, loadBefore, loadAfter string) {
+func report(w io.Writer, rs []Result, verify time.Duration, rounds int, loadBefore, loadAfter, kernel string) {
 	fmt.Fprintf(w, "# Mining cost benchmark\n\n")
 	fmt.Fprintf(w, "* date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "* CPU: %s, GOMAXPROCS %d\n", cpuModel(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "* Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "* kernel: %s; profile local, DefaultPolicy (rank 32, 16×16 tiles)\n", pouw.DefaultKernel().Name())
+	fmt.Fprintf(w, "* kernel: %s; profile local, DefaultPolicy (rank 32, 16×16 tiles)\n", kernel)
 	fmt.Fprintf(w, "* command: `%s` (medians of %d interleaved rounds)\n", strings.TrimSpace("go run ./bench "+strings.Join(os.Args[1:], " ")), rounds)
 	fmt.Fprintf(w, "* load average (1 min) before and after: %s, %s (2 cores; other work on the machine slows every column alike)\n\n", loadBefore, loadAfter)
 

@@ -17,7 +17,7 @@ import (
 
 func testMiner(t testing.TB) *pouw.Miner {
 	t.Helper()
-	m, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(pouw.NbitsForExpectedMACs(1 << 16)), Profile: pouw.Local})
+	m, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(pouw.Local.Nbits(1<<16, 32)), Profile: pouw.Local})
 	require.NoError(t, err)
 	return m
 }

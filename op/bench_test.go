@@ -7,6 +7,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/usefulwork/minedmatmul/op/internal/quant"
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
@@ -27,33 +28,24 @@ func BenchmarkBridge(b *testing.B) {
 			}
 			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
-		for _, impl := range quantImpls() {
-			b.Run(fmt.Sprintf("%v/quantise/%s", dt, impl.name), func(b *testing.B) {
-				defer impl.use()()
-				aq, bq := make([]int8, m*k), make([]int8, n*k)
-				sa, sb := make([]float64, m), make([]float64, n)
-				for b.Loop() {
-					var err error
-					if dt == tensor.Float32 {
-						l, r, _ := operands[float32](o, x, w)
-						err = quantRows(l, aq, sa, nil)
-						if err == nil {
-							err = quantRows(r, bq, sb, nil)
-						}
-					} else {
-						l, r, _ := operands[float64](o, x, w)
-						err = quantRows(l, aq, sa, nil)
-						if err == nil {
-							err = quantRows(r, bq, sb, nil)
-						}
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
+		// The quantiser alone, at its default implementation (package
+		// quant's BenchmarkRows compares the implementations).
+		b.Run(fmt.Sprintf("%v/quantise", dt), func(b *testing.B) {
+			aq, bq := make([]int8, m*k), make([]int8, n*k)
+			sa, sb := make([]float64, m), make([]float64, n)
+			for b.Loop() {
+				var err error
+				if dt == tensor.Float32 {
+					err = quantiseBoth[float32](o, x, w, aq, bq, sa, sb)
+				} else {
+					err = quantiseBoth[float64](o, x, w, aq, bq, sa, sb)
 				}
-				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(m*k+k*n), "ns/elem")
-			})
-		}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(m*k+k*n), "ns/elem")
+		})
 	}
 	b.Run("miner.MatMul", func(b *testing.B) {
 		miner, _ := testMiner(b, 1<<40)
@@ -73,25 +65,14 @@ func BenchmarkBridge(b *testing.B) {
 	})
 }
 
-// benchImpl is one quantiser a benchmark can force.
-type benchImpl struct {
-	name string
-	use  func() (restore func())
-}
-
-// quantImpls lists the reference quantiser and the fast one with each
-// kernel this machine runs.
-func quantImpls() []benchImpl {
-	set := func(u quantImpl, k laneKernels) func() func() {
-		return func() func() {
-			oldU, oldK := quantUse, kern
-			quantUse, kern = u, k
-			return func() { quantUse, kern = oldU, oldK }
-		}
+// quantiseBoth quantises both operands of o's product of a and b, as Do does.
+func quantiseBoth[F float32 | float64](o MinedMatMul, a, b *tensor.Dense, aq, bq []int8, sa, sb []float64) error {
+	l, r, err := operands[F](o, a, b)
+	if err != nil {
+		return err
 	}
-	impls := []benchImpl{{"ref", set(implRef, kern)}}
-	for _, k := range allKernels() {
-		impls = append(impls, benchImpl{k.name, set(implFast, k)})
+	if err := quant.Rows(l, aq, sa, nil); err != nil {
+		return err
 	}
-	return impls
+	return quant.Rows(r, bq, sb, nil)
 }

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/usefulwork/minedmatmul/op/internal/quant"
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
@@ -45,42 +46,52 @@ func (o MinedMatMul) run(dst gorgonia.Value, incr bool, inputs []gorgonia.Value)
 // of Bᵀ, and reading Bᵀ straight from B's memory (whatever its layout) saves
 // the copy a transpose would make. A thunked transpose (T()) only swaps the
 // strides the window reads, so it is used as it is and never undone here.
-func operands[F float32 | float64](o MinedMatMul, a, b *tensor.Dense) (left, bt strided[F], err error) {
-	ad, ok1 := a.Data().([]F)
-	bd, ok2 := b.Data().([]F)
-	if !ok1 || !ok2 {
-		return left, bt, fmt.Errorf("operand data is %T and %T", a.Data(), b.Data())
-	}
+//
+// Shapes are checked before the data is touched: an empty tensor's Data
+// panics (gorgonia.org/tensor indexes its first element), so an operand
+// with a zero dimension is an error here, as is a mismatch.
+func operands[F float32 | float64](o MinedMatMul, a, b *tensor.Dense) (left, bt quant.View[F], err error) {
 	as, bs := a.Shape(), b.Shape()
-	ast, bst := a.Strides(), b.Strides()
 	m, k, k2, n, err := o.dims(as, bs)
 	if err != nil {
 		return left, bt, err
 	}
 	if k != k2 {
-		return left, bt, fmt.Errorf("inner dimensions differ: %v and %v", as, bs)
+		return left, bt, fmt.Errorf("inner dimensions differ: %v%s and %v%s", as, tick(o.transA), bs, tick(o.transB))
 	}
+	if m <= 0 || k <= 0 || n <= 0 {
+		return left, bt, fmt.Errorf("empty operand: %v%s × %v%s multiplies %d×%d by %d×%d", as, tick(o.transA), bs, tick(o.transB), m, k, k2, n)
+	}
+	ast, bst := a.Strides(), b.Strides()
 	if len(ast) != len(as) || len(bst) != len(bs) {
 		return left, bt, fmt.Errorf("strides %v, %v do not match shapes %v, %v", ast, bst, as, bs)
 	}
+	if a.DataSize() == 0 || b.DataSize() == 0 {
+		return left, bt, fmt.Errorf("operands of shapes %v and %v hold %d and %d elements", as, bs, a.DataSize(), b.DataSize())
+	}
+	ad, ok1 := a.Data().([]F)
+	bd, ok2 := b.Data().([]F)
+	if !ok1 || !ok2 {
+		return left, bt, fmt.Errorf("operand data is %T and %T", a.Data(), b.Data())
+	}
 	switch o.kind {
 	case MatMul, MatVec:
-		left = strided[F]{data: ad, rows: m, cols: k, rs: ast[0], cs: ast[1]}
+		left = quant.View[F]{Data: ad, Rows: m, Cols: k, RowStride: ast[0], ColStride: ast[1]}
 		if o.transA {
-			left.rs, left.cs = ast[1], ast[0]
+			left.RowStride, left.ColStride = ast[1], ast[0]
 		}
 	case VecDot:
-		left = strided[F]{data: ad, rows: 1, cols: k, cs: ast[0]}
+		left = quant.View[F]{Data: ad, Rows: 1, Cols: k, ColStride: ast[0]}
 	}
 	switch o.kind {
 	case MatMul:
 		// Bᵀ[j][p] = op(B)[p][j]: B's own layout when transB, else swapped.
-		bt = strided[F]{data: bd, rows: n, cols: k, rs: bst[1], cs: bst[0]}
+		bt = quant.View[F]{Data: bd, Rows: n, Cols: k, RowStride: bst[1], ColStride: bst[0]}
 		if o.transB {
-			bt.rs, bt.cs = bst[0], bst[1]
+			bt.RowStride, bt.ColStride = bst[0], bst[1]
 		}
 	case MatVec, VecDot:
-		bt = strided[F]{data: bd, rows: 1, cols: k, cs: bst[0]}
+		bt = quant.View[F]{Data: bd, Rows: 1, Cols: k, ColStride: bst[0]}
 	}
 	return left, bt, nil
 }
@@ -90,17 +101,17 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 	if err != nil {
 		return nil, o.errorf("%w", err)
 	}
-	m, k, n := left.rows, left.cols, bt.rows
+	m, k, n := left.Rows, left.Cols, bt.Rows
 
 	aq := make([]int8, m*k)
 	bq := make([]int8, n*k)
 	scales := make([]float64, m+n)
 	sa, sb := scales[:m], scales[m:]
 	ra, rb := o.noises()
-	if err := quantRows(left, aq, sa, ra); err != nil {
+	if err := quant.Rows(left, aq, sa, ra); err != nil {
 		return nil, o.errorf("left operand: %w", err)
 	}
-	if err := quantRows(bt, bq, sb, rb); err != nil {
+	if err := quant.Rows(bt, bq, sb, rb); err != nil {
 		return nil, o.errorf("right operand: %w", err)
 	}
 	prod, err := o.miner.MatMul(pouw.Matrix{Rows: m, Cols: k, Data: aq}, pouw.Matrix{Rows: n, Cols: k, Data: bq},
@@ -134,7 +145,7 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 		}
 		out = tensor.New(tensor.WithShape(shape...), tensor.Of(a.Dtype()))
 	}
-	dequant(out.Data().([]F), prod.C, sa, sb, incr)
+	quant.Dequant(out.Data().([]F), prod.C, sa, sb, incr)
 	return out, nil
 }
 
@@ -150,69 +161,11 @@ func usable[F float32 | float64](dst gorgonia.Value, shape tensor.Shape) *tensor
 	return t
 }
 
-// dequant sets (or, with incr, adds to) y[i][j] = sa[i]·c[i][j]·sb[j]. The
-// scale product is exact in float64 for float32 inputs, and the explicit
-// conversions round each step so no FMA can change a bit. The assembly
-// kernels (kern.deq32, kern.deq64) do the same operations in the same order
-// (dequantRef is the oracle in the tests).
-func dequant[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool) {
-	if quantUse == implRef {
-		dequantRef(y, c, sa, sb, incr)
-		return
-	}
-	n := len(sb)
-	for i, s := range sa {
-		row, crow := y[i*n:(i+1)*n], c[i*n:(i+1)*n]
-		done := 0
-		switch r := any(row).(type) {
-		case []float32:
-			if kern.deq32 != nil {
-				done = kern.deq32(r, crow, sb, s, incr)
-			}
-		case []float64:
-			if kern.deq64 != nil {
-				done = kern.deq64(r, crow, sb, s, incr)
-			}
-		}
-		dequantRow(row[done:], crow[done:], sb[done:], s, incr)
-	}
-}
-
-// dequantRow is one row of dequantRef, the loop split on incr.
-func dequantRow[F float32 | float64](row []F, crow []int32, sb []float64, s float64, incr bool) {
-	crow, sb = crow[:len(row)], sb[:len(row)]
-	if incr {
-		for j, cij := range crow {
-			row[j] += F(float64(float64(cij) * float64(s*sb[j])))
-		}
-		return
-	}
-	for j, cij := range crow {
-		row[j] = F(float64(float64(cij) * float64(s*sb[j])))
-	}
-}
-
-// dequantRef is the reference dequantiser.
-func dequantRef[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool) {
-	n := len(sb)
-	for i, s := range sa {
-		row, crow := y[i*n:(i+1)*n], c[i*n:(i+1)*n]
-		for j, cij := range crow {
-			v := F(float64(float64(cij) * float64(s*sb[j])))
-			if incr {
-				row[j] += v
-			} else {
-				row[j] = v
-			}
-		}
-	}
-}
-
 // noises returns the stochastic-rounding streams of the two operands for
 // this call (nil for operands that round to nearest). The key mixes the
 // seed, the node, the op's role and the call count, so every product draws
 // fresh numbers and a rerun draws the same ones.
-func (o MinedMatMul) noises() (ra, rb *noise) {
+func (o MinedMatMul) noises() (ra, rb *quant.Noise) {
 	if o.round[0] != Stochastic && o.round[1] != Stochastic {
 		return nil, nil
 	}
@@ -223,12 +176,12 @@ func (o MinedMatMul) noises() (ra, rb *noise) {
 			node = uint64(n.ID())
 		}
 	}
-	key := mix64(o.seed ^ mix64(node<<8|uint64(o.role)) ^ mix64(call*golden))
+	key := quant.Mix64(o.seed ^ quant.Mix64(node<<8|uint64(o.role)) ^ quant.Mix64(call*quant.Golden))
 	if o.round[0] == Stochastic {
-		ra = &noise{key: mix64(key ^ 1)}
+		ra = &quant.Noise{Key: quant.Mix64(key ^ 1)}
 	}
 	if o.round[1] == Stochastic {
-		rb = &noise{key: mix64(key ^ 2)}
+		rb = &quant.Noise{Key: quant.Mix64(key ^ 2)}
 	}
 	return ra, rb
 }

@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/usefulwork/minedmatmul/op/internal/quant"
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
@@ -100,11 +101,11 @@ func plainProduct(a, bt []int8, m, n, k int) []int32 {
 func quantised[F float32 | float64](t *testing.T, o MinedMatMul, a, b *tensor.Dense) (aq, bq []int8, sa, sb []float64, m, n, k int) {
 	left, bt, err := operands[F](o, a, b)
 	require.NoError(t, err)
-	m, k, n = left.rows, left.cols, bt.rows
+	m, k, n = left.Rows, left.Cols, bt.Rows
 	aq, bq = make([]int8, m*k), make([]int8, n*k)
 	sa, sb = make([]float64, m), make([]float64, n)
-	require.NoError(t, quantRows(left, aq, sa, nil))
-	require.NoError(t, quantRows(bt, bq, sb, nil))
+	require.NoError(t, quant.Rows(left, aq, sa, nil))
+	require.NoError(t, quant.Rows(bt, bq, sb, nil))
 	return
 }
 
@@ -162,7 +163,7 @@ func TestProductExact(t *testing.T) {
 					want := plainProduct(aq, bq, m, n, k)
 					prod, err := miner.MatMul(pouw.Matrix{Rows: m, Cols: k, Data: aq}, pouw.Matrix{Rows: n, Cols: k, Data: bq}, pouw.Tag{Role: "test"})
 					require.NoError(t, err)
-					require.True(t, prod.Mined, prod.Unmined)
+					require.True(t, prod.Mined, "not mined: %v", prod.Reason)
 					require.Equal(t, want, prod.C, "mined int32 product differs from the plain integer product")
 
 					got := toF64(y)
@@ -197,42 +198,6 @@ func TestProductExact(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestRounding checks the quantiser's edge cases: ties to even, the ends of
-// the range, zero rows, and stochastic rounding's unbiasedness.
-func TestRounding(t *testing.T) {
-	// Row max 64 makes the steps the values themselves: 0.5 → 0, 1.5 → 2, 2.5 → 2.
-	v := strided[float64]{data: []float64{0.5, 1.5, 2.5, -0.5, -1.5, -64, 64, 63.5}, rows: 1, cols: 8, cs: 1}
-	out, scale := make([]int8, 8), make([]float64, 1)
-	require.NoError(t, quantRows(v, out, scale, nil))
-	assert.Equal(t, []int8{0, 2, 2, 0, -2, -64, 64, 64}, out)
-	assert.Equal(t, 1.0, scale[0])
-
-	zero := strided[float32]{data: make([]float32, 6), rows: 2, cols: 3, rs: 3, cs: 1}
-	out, scale = make([]int8, 6), []float64{7, 7}
-	require.NoError(t, quantRows(zero, out, scale, nil))
-	assert.Equal(t, make([]int8, 6), out)
-	assert.Equal(t, []float64{0, 0}, scale)
-
-	// Stochastic: 0.25 of a step rounds up a quarter of the time; every value
-	// stays in range even at ±64.
-	const n = 1 << 16
-	d := make([]float64, n)
-	for i := range d {
-		d[i] = 0.25
-	}
-	d[0], d[1] = 64, -64
-	out, scale = make([]int8, n), make([]float64, 1)
-	require.NoError(t, quantRows(strided[float64]{data: d, rows: 1, cols: n, cs: 1}, out, scale, &noise{key: 42}))
-	var ups int
-	for _, q := range out[2:] {
-		require.True(t, q == 0 || q == 1)
-		ups += int(q)
-	}
-	assert.Equal(t, int8(64), out[0])
-	assert.Equal(t, int8(-64), out[1])
-	assert.InDelta(t, 0.25, float64(ups)/(n-2), 0.01)
 }
 
 // TestNonFinite checks that NaN or Inf in an operand is an error from the VM
@@ -325,26 +290,71 @@ func TestHash(t *testing.T) {
 	assert.Equal(t, "grad-B", GradB.String())
 }
 
-// TestQuantParallel checks that splitting a large operand across goroutines
-// changes no bit, for both roundings and both memory orders, and that a NaN
-// is still located in the whole operand's coordinates.
-func TestQuantParallel(t *testing.T) {
-	const r, c = 300, 250 // 75 000 elements: split
-	rng := rand.New(rand.NewPCG(2, 2))
-	d := normals(rng, r*c)
-	for _, v := range []strided[float64]{{data: d, rows: r, cols: c, rs: c, cs: 1}, {data: d, rows: r, cols: c, rs: 1, cs: r}} {
-		for _, rnd := range []*noise{nil, {key: 9}} {
-			want, got := make([]int8, r*c), make([]int8, r*c)
-			ws, gs := make([]float64, r), make([]float64, r)
-			require.NoError(t, quantPart(v, want, ws, rnd))
-			require.NoError(t, quantRows(v, got, gs, rnd))
-			require.Equal(t, want, got)
-			require.Equal(t, ws, gs)
+// TestDoEmptyOrMismatched checks that Do, UsePreallocDo and IncrDo return
+// the op's own error, naming the node and the operands' shapes, and never
+// panic, for operands with a zero dimension (an empty tensor's Data panics
+// inside gorgonia.org/tensor) or mismatched ones.
+func TestDoEmptyOrMismatched(t *testing.T) {
+	miner, log := testMiner(t, 1<<10)
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(8, 64), gorgonia.WithName("x"))
+	w := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(64, 8), gorgonia.WithName("w"))
+	v := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(64), gorgonia.WithName("v"))
+	mm, err := Mul(miner, x, w)
+	require.NoError(t, err)
+	mv, err := Mul(miner, x, v)
+	require.NoError(t, err)
+	vd, err := Mul(miner, v, v)
+	require.NoError(t, err)
+	mmT, err := MulT(miner, x, x, false, true)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name         string
+		node         *gorgonia.Node
+		a, b         []int // shapes of the operands handed to Do
+		want         string
+		wantA, wantB string // the shapes as the error prints them
+	}{
+		{"0 rows", mm, []int{0, 64}, []int{64, 8}, "empty", "(0, 64)", "(64, 8)"},
+		{"0 columns", mm, []int{8, 64}, []int{64, 0}, "empty", "(8, 64)", "(64, 0)"},
+		{"0 inner", mm, []int{8, 0}, []int{0, 8}, "empty", "(8, 0)", "(0, 8)"},
+		{"all 0", mm, []int{0, 0}, []int{0, 0}, "empty", "(0, 0)", "(0, 0)"},
+		{"0 rows, transB", mmT, []int{0, 64}, []int{8, 64}, "empty", "(0, 64)", "(8, 64)ᵀ"},
+		{"0 inner, transB", mmT, []int{8, 0}, []int{8, 0}, "empty", "(8, 0)", "(8, 0)ᵀ"},
+		{"inner mismatch", mm, []int{8, 64}, []int{32, 8}, "inner dimensions differ", "(8, 64)", "(32, 8)"},
+		{"inner mismatch, one empty", mm, []int{0, 64}, []int{32, 8}, "inner dimensions differ", "(0, 64)", "(32, 8)"},
+		{"matvec 0 rows", mv, []int{0, 64}, []int{64}, "empty", "(0, 64)", "(64)"},
+		{"matvec 0 inner", mv, []int{8, 0}, []int{0}, "empty", "(8, 0)", "(0)"},
+		{"matvec mismatch", mv, []int{8, 64}, []int{63}, "inner dimensions differ", "(8, 64)", "(63)"},
+		{"vecdot empty", vd, []int{0}, []int{0}, "empty", "(0)", "(0)"},
+		{"vecdot mismatch", vd, []int{64}, []int{0}, "inner dimensions differ", "(64)", "(0)"},
+		{"matmul rank", mm, []int{64}, []int{64, 8}, "must have 2 dimensions", "(64)", ""},
+	} {
+		o := tc.node.Op().(MinedMatMul)
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			t.Run(fmt.Sprintf("%s/%v", tc.name, dt), func(t *testing.T) {
+				a := tensor.New(tensor.WithShape(tc.a...), tensor.Of(dt))
+				b := tensor.New(tensor.WithShape(tc.b...), tensor.Of(dt))
+				check := func(what string, err error) {
+					t.Helper()
+					require.Error(t, err, what)
+					msg := err.Error()
+					assert.Contains(t, msg, `node "`+tc.node.Name()+`"`, what)
+					assert.Contains(t, msg, tc.want, what)
+					assert.Contains(t, msg, tc.wantA, what)
+					assert.Contains(t, msg, tc.wantB, what)
+				}
+				require.NotPanics(t, func() {
+					_, err := o.Do(a, b)
+					check("Do", err)
+					_, err = o.UsePreallocDo(tensor.New(tensor.WithShape(8, 8), tensor.Of(dt)), a, b)
+					check("UsePreallocDo", err)
+					check("IncrDo", o.IncrDo(tensor.New(tensor.WithShape(8, 8), tensor.Of(dt)), a, b))
+				})
+			})
 		}
 	}
-	bad := append([]float64(nil), d...)
-	bad[250*c+7] = math.Inf(-1)
-	err := quantRows(strided[float64]{data: bad, rows: r, cols: c, rs: c, cs: 1}, make([]int8, r*c), make([]float64, r), nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "(250, 7)")
+	assert.Zero(t, miner.Stats().Products, "a product was computed from empty or mismatched operands")
+	assert.Empty(t, log.all())
 }

@@ -14,7 +14,7 @@ import (
 // gradient products of training go through the miner.
 func ExampleMul() {
 	miner, err := pouw.NewMiner(pouw.MinerConfig{
-		Jobs:    pouw.DevJob(pouw.NbitsForExpectedMACs(1 << 20)),
+		Jobs:    pouw.DevJob(pouw.Local.Nbits(1<<20, 32)),
 		Profile: pouw.Local,
 	})
 	if err != nil {

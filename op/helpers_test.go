@@ -35,7 +35,7 @@ func testMiner(t testing.TB, macs float64) (*pouw.Miner, *proofLog) {
 	t.Helper()
 	log := &proofLog{}
 	m, err := pouw.NewMiner(pouw.MinerConfig{
-		Jobs:    pouw.DevJob(pouw.NbitsForExpectedMACs(macs)),
+		Jobs:    pouw.DevJob(pouw.Local.Nbits(macs, 32)),
 		Profile: pouw.Local,
 		OnProof: log.add,
 	})

@@ -45,6 +45,32 @@ func (r Role) String() string {
 	return fmt.Sprintf("Role(%d)", uint8(r))
 }
 
+// Rounding is how a float is mapped to an int7 step.
+type Rounding uint8
+
+const (
+	// Nearest rounds to the nearest step, ties to even: deterministic and
+	// the smallest error per element, but biased for values far below the
+	// row's largest magnitude (they all become 0).
+	Nearest Rounding = iota
+	// Stochastic rounds up with probability equal to the fractional part,
+	// from a seeded counter-based generator: unbiased, so the many small
+	// entries of a gradient survive on average, and reproducible because
+	// the random stream depends only on the seed, the node and the call.
+	Stochastic
+)
+
+// String names the rounding mode.
+func (r Rounding) String() string {
+	switch r {
+	case Nearest:
+		return "nearest"
+	case Stochastic:
+		return "stochastic"
+	}
+	return fmt.Sprintf("Rounding(%d)", uint8(r))
+}
+
 // Kind is the shape of a product, mirroring the dispatch of gorgonia.Mul.
 type Kind uint8
 

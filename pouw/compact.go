@@ -60,22 +60,21 @@ var two256 = new(big.Int).Lsh(big.NewInt(1), 256)
 // Target expands nbits and checks it is usable: positive and below 2²⁵⁶.
 func Target(nbits uint32) (*big.Int, error) {
 	if nbits&0x00800000 != 0 && nbits&0x007fffff != 0 {
-		return nil, ruleErr(ErrBadTarget, "nbits %#08x: negative target", nbits)
+		return nil, ruleErr(ErrTarget, "nbits %#08x: negative target", nbits)
 	}
 	t := CompactToBig(nbits)
 	if t.Sign() <= 0 {
-		return nil, ruleErr(ErrBadTarget, "nbits %#08x: zero target", nbits)
+		return nil, ruleErr(ErrTarget, "nbits %#08x: zero target", nbits)
 	}
 	if t.Cmp(maxUint256) > 0 {
-		return nil, ruleErr(ErrBadTarget, "nbits %#08x: target overflows 256 bits", nbits)
+		return nil, ruleErr(ErrTarget, "nbits %#08x: target overflows 256 bits", nbits)
 	}
 	return t, nil
 }
 
-// ExpectedMACsPerProof is the expected number of multiply-accumulates of mined
-// work per winning tile under the unpenalised bound: 2²⁵⁶ / target (§5).
-// Under the rank-penalised bound multiply by r/128.
-func ExpectedMACsPerProof(target *big.Int) float64 {
+// expectedMACs is 2²⁵⁶ / target: the expected multiply-accumulates of mined
+// work per winning tile under the plain bound (§5).
+func expectedMACs(target *big.Int) float64 {
 	if target.Sign() <= 0 {
 		return math.Inf(1)
 	}
@@ -84,9 +83,9 @@ func ExpectedMACsPerProof(target *big.Int) float64 {
 	return f
 }
 
-// TargetForExpectedMACs returns the target at which one proof is expected per
-// macs multiply-accumulates (unpenalised bound), clamped to [1, 2²⁵⁶−1].
-func TargetForExpectedMACs(macs float64) *big.Int {
+// targetForExpectedMACs returns the target at which one proof is expected per
+// macs multiply-accumulates (plain bound), clamped to [1, 2²⁵⁶−1].
+func targetForExpectedMACs(macs float64) *big.Int {
 	if !(macs > 1) {
 		return new(big.Int).Set(maxUint256)
 	}
@@ -99,11 +98,4 @@ func TargetForExpectedMACs(macs float64) *big.Int {
 		return new(big.Int).Set(maxUint256)
 	}
 	return t
-}
-
-// NbitsForExpectedMACs is TargetForExpectedMACs in compact form: the nbits a
-// development job should carry to find about one proof per macs of work.
-// Compact form keeps three significant bytes, so the rounding is below 2⁻¹⁵.
-func NbitsForExpectedMACs(macs float64) uint32 {
-	return BigToCompact(TargetForExpectedMACs(macs))
 }

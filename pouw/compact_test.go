@@ -37,21 +37,25 @@ func TestCompactEdgeCases(t *testing.T) {
 	for _, c := range cases {
 		assert.Equal(t, 0, big.NewInt(c.want).Cmp(CompactToBig(c.nbits)), "%#08x", c.nbits)
 	}
-	// Negative and zero targets are rejected as targets.
-	_, err := Target(0x04923456)
-	assert.Equal(t, ErrBadTarget, CodeOf(err))
-	_, err = Target(0x20000000)
-	assert.Equal(t, ErrBadTarget, CodeOf(err))
-	_, err = Target(0)
-	assert.Equal(t, ErrBadTarget, CodeOf(err))
-	_, err = Target(0x00800000) // sign bit alone: zero
-	assert.Equal(t, ErrBadTarget, CodeOf(err))
-	// Overflow: exponent 0x22 puts the mantissa above 2²⁵⁶.
-	_, err = Target(0x22123456)
-	assert.Equal(t, ErrBadTarget, CodeOf(err))
+	// Negative, zero and overflowing targets are rejected as targets.
+	for _, nbits := range []uint32{
+		0x04923456, // negative
+		0x20000000, // zero mantissa
+		0,
+		0x00800000, // sign bit alone: zero
+		0x01003456, // the mantissa shifted out: zero
+		0x22123456, // exponent 0x22 puts the mantissa above 2²⁵⁶
+	} {
+		_, err := Target(nbits)
+		assert.Equal(t, ErrTarget, CodeOf(err), "%#08x: %v", nbits, err)
+	}
 	tgt, err := Target(0x207fffff)
 	require.NoError(t, err)
 	assert.Equal(t, 255, tgt.BitLen())
+	// The largest target below 2²⁵⁶ is accepted.
+	tgt, err = Target(0x2100ffff)
+	require.NoError(t, err)
+	assert.Equal(t, 256, tgt.BitLen())
 }
 
 func TestCompactRoundTrip(t *testing.T) {
@@ -67,12 +71,21 @@ func TestCompactRoundTrip(t *testing.T) {
 
 func TestExpectedMACs(t *testing.T) {
 	for _, macs := range []float64{1e6, 3.5e9, 1e12, 1 << 40} {
-		target := TargetForExpectedMACs(macs)
-		assert.InEpsilon(t, macs, ExpectedMACsPerProof(target), 1e-12)
-		nb := NbitsForExpectedMACs(macs)
-		assert.InEpsilon(t, macs, ExpectedMACsPerProof(CompactToBig(nb)), 1e-4)
+		target := targetForExpectedMACs(macs)
+		assert.InEpsilon(t, macs, expectedMACs(target), 1e-12)
+		for _, r := range []int{32, 128, 1024} {
+			// Local ignores the rank: the plain bound pays every MAC.
+			assert.Equal(t, expectedMACs(target), Local.ExpectedMACs(target, r))
+			assert.InEpsilon(t, macs, Local.ExpectedMACs(CompactToBig(Local.Nbits(macs, r)), r), 1e-4)
+			// Pearl pays a tile for dot_len/r chunks: r/128 times more MACs
+			// per win at the same target, and Nbits inverts that.
+			assert.InEpsilon(t, macs*float64(r)/128, Pearl.ExpectedMACs(target, r), 1e-12)
+			assert.InEpsilon(t, macs, Pearl.ExpectedMACs(CompactToBig(Pearl.Nbits(macs, r)), r), 1e-4)
+		}
 	}
+	assert.Equal(t, Local.Nbits(1e9, 32), Pearl.Nbits(1e9, 128), "r = 128: no penalty")
 	// Regtest's target wins about every other multiply-accumulate.
-	assert.InDelta(t, 2.0, ExpectedMACsPerProof(CompactToBig(0x207fffff)), 1e-3)
-	assert.Equal(t, 0, maxUint256.Cmp(TargetForExpectedMACs(0.5)))
+	assert.InDelta(t, 2.0, Local.ExpectedMACs(CompactToBig(0x207fffff), 32), 1e-3)
+	assert.Equal(t, 0, maxUint256.Cmp(targetForExpectedMACs(0.5)))
+	assert.Equal(t, 0, big.NewInt(1).Cmp(targetForExpectedMACs(1e100)))
 }

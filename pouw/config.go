@@ -8,8 +8,8 @@ import (
 // ConfigSize is the serialised length of a mining configuration (§2).
 const ConfigSize = 52
 
-// MMAInt7 is the only matrix-multiply type: int7 × int7 → int32 ("Int7xInt7ToInt32").
-const MMAInt7 = 0
+// mmaInt7 is the only matrix-multiply type: int7 × int7 → int32 ("Int7xInt7ToInt32").
+const mmaInt7 = 0
 
 // Config is the mining configuration a job key binds: the inner dimension,
 // the noise rank and the shape of a tile.
@@ -35,14 +35,14 @@ func (c Config) TileW() int { return c.Cols.Len() }
 // down to a multiple of the rank (§5).
 func (c Config) DotLen() int { return int(c.K) - int(c.K)%int(c.Rank) }
 
-// Bytes returns the 52-byte serialisation:
+// bytes returns the 52-byte serialisation:
 // k u32 ‖ rank u16 ‖ mma_type u16 ‖ rows_pattern [6] ‖ cols_pattern [6] ‖ 32 zero bytes.
-func (c Config) Bytes() [ConfigSize]byte {
+func (c Config) bytes() [ConfigSize]byte {
 	var b [ConfigSize]byte
 	binary.LittleEndian.PutUint32(b[0:], c.K)
 	binary.LittleEndian.PutUint16(b[4:], c.Rank)
-	binary.LittleEndian.PutUint16(b[6:], MMAInt7)
-	rows, cols := c.Rows.Encode(), c.Cols.Encode()
+	binary.LittleEndian.PutUint16(b[6:], mmaInt7)
+	rows, cols := c.Rows.bytes(), c.Cols.bytes()
 	copy(b[8:14], rows[:])
 	copy(b[14:20], cols[:])
 	return b
@@ -50,29 +50,44 @@ func (c Config) Bytes() [ConfigSize]byte {
 
 // MarshalBinary returns the 52-byte serialisation of c.
 func (c Config) MarshalBinary() ([]byte, error) {
-	b := c.Bytes()
+	if err := c.Rows.canonical(); err != nil {
+		return nil, fmt.Errorf("config rows: %w", err)
+	}
+	if err := c.Cols.canonical(); err != nil {
+		return nil, fmt.Errorf("config cols: %w", err)
+	}
+	b := c.bytes()
 	return b[:], nil
 }
 
-// DecodeConfig parses exactly 52 bytes strictly: any other mma_type, a
-// non-canonical pattern or a non-zero reserved byte is rejected.
-func DecodeConfig(b []byte) (Config, error) {
+// UnmarshalBinary parses exactly 52 bytes strictly: any other mma_type, a
+// non-canonical pattern or a non-zero reserved byte is rejected, and c is
+// then left unchanged.
+func (c *Config) UnmarshalBinary(b []byte) error {
+	d, err := decodeConfig(b)
+	if err == nil {
+		*c = d
+	}
+	return err
+}
+
+func decodeConfig(b []byte) (Config, error) {
 	if len(b) != ConfigSize {
 		return Config{}, ruleErr(ErrBadEncoding, "config: %d bytes, want %d", len(b), ConfigSize)
 	}
-	if mma := binary.LittleEndian.Uint16(b[6:]); mma != MMAInt7 {
-		return Config{}, ruleErr(ErrBadEncoding, "config: mma_type %d, want %d", mma, MMAInt7)
+	if mma := binary.LittleEndian.Uint16(b[6:]); mma != mmaInt7 {
+		return Config{}, ruleErr(ErrBadEncoding, "config: mma_type %d, want %d", mma, mmaInt7)
 	}
 	for i, x := range b[20:] {
 		if x != 0 {
 			return Config{}, ruleErr(ErrBadEncoding, "config: reserved byte %d is %#x, want 0", 20+i, x)
 		}
 	}
-	rows, err := DecodePattern(b[8:14])
+	rows, err := decodePattern(b[8:14])
 	if err != nil {
 		return Config{}, fmt.Errorf("config rows: %w", err)
 	}
-	cols, err := DecodePattern(b[14:20])
+	cols, err := decodePattern(b[14:20])
 	if err != nil {
 		return Config{}, fmt.Errorf("config cols: %w", err)
 	}

@@ -16,24 +16,24 @@ import (
 // A·E_BL (m×r) and E_AR·B' (r×n) come from the sparse pairs with additions
 // only; the two rank-r products cost 2rmn. Arithmetic wraps in int32, which
 // is exact because the true result fits.
-func denoise(dst []int32, a, noisyBT []int8, m, n, k int, nz *Noise) {
-	r := nz.Rank
+func denoise(dst []int32, a, noisyBT []int8, m, n, k int, nz *noise) {
+	r := nz.rank
 	// aBL[i][f] = Σ_l A[i][l]·E_BL[l][f]: +A[i][l] at firstB(l), −A[i][l] at secondB(l).
 	aBL := make([]int32, m*r)
 	for i := 0; i < m; i++ {
-		sparseRowTimesPairs(aBL[i*r:(i+1)*r], a[i*k:(i+1)*k], nz.PairsB)
+		sparseRowTimesPairs(aBL[i*r:(i+1)*r], a[i*k:(i+1)*k], nz.pairsB)
 	}
 	// arBT[j][f] = (E_AR·B')[f][j], kept transposed so both products below
 	// read rows of length r.
 	arBT := make([]int32, n*r)
 	for j := 0; j < n; j++ {
-		sparseRowTimesPairs(arBT[j*r:(j+1)*r], noisyBT[j*k:(j+1)*k], nz.PairsA)
+		sparseRowTimesPairs(arBT[j*r:(j+1)*r], noisyBT[j*k:(j+1)*k], nz.pairsA)
 	}
 	for i := 0; i < m; i++ {
-		p, al := aBL[i*r:(i+1)*r], nz.AL[i*r:(i+1)*r]
+		p, al := aBL[i*r:(i+1)*r], nz.al[i*r:(i+1)*r]
 		row := dst[i*n : (i+1)*n]
 		for j := range row {
-			brt, q := nz.BRT[j*r:(j+1)*r], arBT[j*r:(j+1)*r]
+			brt, q := nz.brt[j*r:(j+1)*r], arBT[j*r:(j+1)*r]
 			var corr int32
 			for f := 0; f < r; f++ {
 				corr += p[f]*int32(brt[f]) + int32(al[f])*q[f]
@@ -45,12 +45,12 @@ func denoise(dst []int32, a, noisyBT []int8, m, n, k int, nz *Noise) {
 
 // sparseRowTimesPairs sets dst (len r) to x·S, where S (k×r) has +1 at
 // (l, First) and −1 at (l, Second) in every row l.
-func sparseRowTimesPairs(dst []int32, x []int8, pairs []NoisePair) {
+func sparseRowTimesPairs(dst []int32, x []int8, pairs []noisePair) {
 	clear(dst)
 	for l, p := range pairs {
 		v := int32(x[l])
-		dst[p.First] += v
-		dst[p.Second] -= v
+		dst[p.first] += v
+		dst[p.second] -= v
 	}
 }
 
@@ -67,8 +67,8 @@ func sparseRowTimesPairs(dst []int32, x []int8, pairs []NoisePair) {
 // values and fit easily in practice; when one does not, every wide factor is
 // split into a high and a low byte (4r columns), which is exact for any k ≤
 // 65536.
-func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise) *gemm.Correction {
-	r := nz.Rank
+func denoiseCorrection(a, noisyBT []int8, m, n, k int, nz *noise) *gemm.Correction {
+	r := nz.rank
 	p := products.Get(m * r)  // A·E_BL
 	qt := products.Get(n * r) // (E_AR·B')ᵀ
 	defer products.Put(p)
@@ -79,9 +79,9 @@ func denoiseCorrection(impl gemm.Impl, a, noisyBT []int8, m, n, k int, nz *Noise
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		gemm.Mul(impl, qt, noisyBT, sparseDense(nz.PairsA, r, k), n, r, k, nil, nil, nil)
+		gemm.Mul(qt, noisyBT, sparseDense(nz.pairsA, r, k), n, r, k, nil, nil, nil)
 	}()
-	gemm.Mul(impl, p, a, sparseDense(nz.PairsB, r, k), m, r, k, nil, nil, nil)
+	gemm.Mul(p, a, sparseDense(nz.pairsB, r, k), m, r, k, nil, nil, nil)
 	wg.Wait()
 
 	if c := narrowCorrection(p, qt, nz, m, n); c != nil {
@@ -106,8 +106,8 @@ func releaseCorrection(c *gemm.Correction) {
 // narrowCorrection is buildCorrection's usual case, 2r int16 columns, laid
 // out and range-checked in one pass (vector narrowing and widening, vec8) on
 // all cores; it returns nil when some entry of p or qt needs more than int16.
-func narrowCorrection(p, qt []int32, nz *Noise, m, n int) *gemm.Correction {
-	r := nz.Rank
+func narrowCorrection(p, qt []int32, nz *noise, m, n int) *gemm.Correction {
+	r := nz.rank
 	c := &gemm.Correction{Q: 2 * r, L: corrections.Get(m * 2 * r), R: corrections.Get(n * 2 * r)}
 	var bad atomic.Bool
 	// About 3 ns a row: split only where that outweighs waking a goroutine.
@@ -115,10 +115,10 @@ func narrowCorrection(p, qt []int32, nz *Noise, m, n int) *gemm.Correction {
 		ok := true
 		if i0, i1 := lo, min(hi, m); i0 < i1 { // rows of L: [−A·E_BL | −E_AL]
 			ok = vec8.NarrowRows(c.L[i0*2*r:], 2*r, p[i0*r:i1*r], r, i1-i0, true)
-			vec8.WidenRows(c.L[i0*2*r+r:], 2*r, nz.AL[i0*r:i1*r], r, i1-i0, true)
+			vec8.WidenRows(c.L[i0*2*r+r:], 2*r, nz.al[i0*r:i1*r], r, i1-i0, true)
 		}
 		if j0, j1 := max(lo, m)-m, hi-m; j0 < j1 { // rows of R: [E_BRᵀ | (E_AR·B')ᵀ]
-			vec8.WidenRows(c.R[j0*2*r:], 2*r, nz.BRT[j0*r:j1*r], r, j1-j0, false)
+			vec8.WidenRows(c.R[j0*2*r:], 2*r, nz.brt[j0*r:j1*r], r, j1-j0, false)
 			ok = vec8.NarrowRows(c.R[j0*2*r+r:], 2*r, qt[j0*r:j1*r], r, j1-j0, false) && ok
 		}
 		if !ok {
@@ -135,21 +135,21 @@ func narrowCorrection(p, qt []int32, nz *Noise, m, n int) *gemm.Correction {
 // buildCorrection lays out L and R from A·E_BL (p, m×r) and (E_AR·B')ᵀ (qt,
 // n×r): 2r int16 columns, or 4r when split says some entry needs more than
 // int16.
-func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Correction {
-	r := nz.Rank
+func buildCorrection(p, qt []int32, nz *noise, m, n int, split bool) *gemm.Correction {
+	r := nz.rank
 	if !split {
 		c := &gemm.Correction{Q: 2 * r, L: corrections.Get(m * 2 * r), R: corrections.Get(n * 2 * r)}
 		for i := 0; i < m; i++ {
 			l := c.L[i*2*r : (i+1)*2*r]
 			for f := 0; f < r; f++ {
 				l[f] = -int16(p[i*r+f])
-				l[r+f] = -int16(nz.AL[i*r+f])
+				l[r+f] = -int16(nz.al[i*r+f])
 			}
 		}
 		for j := 0; j < n; j++ {
 			rr := c.R[j*2*r : (j+1)*2*r]
 			for f := 0; f < r; f++ {
-				rr[f] = int16(nz.BRT[j*r+f])
+				rr[f] = int16(nz.brt[j*r+f])
 				rr[r+f] = int16(qt[j*r+f])
 			}
 		}
@@ -161,7 +161,7 @@ func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Corre
 	for i := 0; i < m; i++ {
 		l := c.L[i*4*r : (i+1)*4*r]
 		for f := 0; f < r; f++ {
-			v, al := p[i*r+f], int16(nz.AL[i*r+f])
+			v, al := p[i*r+f], int16(nz.al[i*r+f])
 			l[f], l[r+f] = -int16(v&255), -int16(v>>8)
 			l[2*r+f], l[3*r+f] = -al, -256*al
 		}
@@ -169,7 +169,7 @@ func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Corre
 	for j := 0; j < n; j++ {
 		rr := c.R[j*4*r : (j+1)*4*r]
 		for f := 0; f < r; f++ {
-			v, br := qt[j*r+f], int16(nz.BRT[j*r+f])
+			v, br := qt[j*r+f], int16(nz.brt[j*r+f])
 			rr[f], rr[r+f] = br, 256*br
 			rr[2*r+f], rr[3*r+f] = int16(v&255), int16(v>>8)
 		}
@@ -180,11 +180,11 @@ func buildCorrection(p, qt []int32, nz *Noise, m, n int, split bool) *gemm.Corre
 // sparseDense writes a sparse factor out densely as r rows of k: row f holds
 // +1 at every l whose pair's First is f and −1 where its Second is f. For B's
 // pairs that is E_BLᵀ, for A's it is E_AR.
-func sparseDense(pairs []NoisePair, r, k int) []int8 {
+func sparseDense(pairs []noisePair, r, k int) []int8 {
 	d := make([]int8, r*k)
 	for l, pr := range pairs[:k] {
-		d[int(pr.First)*k+l] = 1
-		d[int(pr.Second)*k+l] = -1
+		d[int(pr.first)*k+l] = 1
+		d[int(pr.second)*k+l] = -1
 	}
 	return d
 }

@@ -106,10 +106,10 @@ func FuzzDecodePlainProof(f *testing.F) {
 // the true root (the corruption hit a field the Merkle proof does not cover).
 func FuzzMerkleVerify(f *testing.F) {
 	f.Add([]byte("short"), uint64(1), uint32(0), byte(0))
-	f.Add(bytes.Repeat([]byte{7}, 5*ChunkSize+3), uint64(0b10010), uint32(60), byte(1))
+	f.Add(bytes.Repeat([]byte{7}, 5*chunkSize+3), uint64(0b10010), uint32(60), byte(1))
 	f.Add(bytes.Repeat([]byte{1, 2, 3}, 3000), uint64(0b101), uint32(2200), byte(0x80))
 	f.Fuzz(func(t *testing.T, data []byte, sel uint64, pos uint32, flip byte) {
-		if len(data) == 0 || len(data) > 64*ChunkSize {
+		if len(data) == 0 || len(data) > 64*chunkSize {
 			return
 		}
 		key := testKey(42)
@@ -123,7 +123,7 @@ func FuzzMerkleVerify(f *testing.F) {
 		if len(leaves) == 0 {
 			leaves = []uint64{sel % n}
 		}
-		proof, err := BuildMerkleProof(key, data, leaves)
+		proof, err := buildMerkleProof(key, data, leaves)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func FuzzMerkleVerify(f *testing.F) {
 		}
 		padded := pad1024(data)
 		for i, l := range got.LeafIndices {
-			if !bytes.Equal(got.LeafData[i], padded[l*ChunkSize:(l+1)*ChunkSize]) {
+			if !bytes.Equal(got.LeafData[i], padded[l*chunkSize:(l+1)*chunkSize]) {
 				t.Fatalf("verified a false chunk %d", l)
 			}
 		}

@@ -21,12 +21,25 @@ type Header struct {
 
 // MarshalBinary returns the 76-byte serialisation of h.
 func (h Header) MarshalBinary() ([]byte, error) {
-	b := h.Bytes()
+	b := h.bytes()
 	return b[:], nil
 }
 
-// Bytes returns the 76-byte serialisation of h.
-func (h Header) Bytes() [HeaderSize]byte {
+// UnmarshalBinary parses exactly 76 bytes into h.
+func (h *Header) UnmarshalBinary(b []byte) error {
+	if len(b) != HeaderSize {
+		return ruleErr(ErrBadEncoding, "header: %d bytes, want %d", len(b), HeaderSize)
+	}
+	h.Version = binary.LittleEndian.Uint32(b[0:])
+	copy(h.PrevBlock[:], b[4:36])
+	copy(h.MerkleRoot[:], b[36:68])
+	h.Timestamp = binary.LittleEndian.Uint32(b[68:])
+	h.Bits = binary.LittleEndian.Uint32(b[72:])
+	return nil
+}
+
+// bytes is MarshalBinary without the allocation.
+func (h Header) bytes() [HeaderSize]byte {
 	var b [HeaderSize]byte
 	binary.LittleEndian.PutUint32(b[0:], h.Version)
 	copy(b[4:36], h.PrevBlock[:])
@@ -36,22 +49,8 @@ func (h Header) Bytes() [HeaderSize]byte {
 	return b
 }
 
-// DecodeHeader parses exactly 76 bytes.
-func DecodeHeader(b []byte) (Header, error) {
-	if len(b) != HeaderSize {
-		return Header{}, ruleErr(ErrBadEncoding, "header: %d bytes, want %d", len(b), HeaderSize)
-	}
-	var h Header
-	h.Version = binary.LittleEndian.Uint32(b[0:])
-	copy(h.PrevBlock[:], b[4:36])
-	copy(h.MerkleRoot[:], b[36:68])
-	h.Timestamp = binary.LittleEndian.Uint32(b[68:])
-	h.Bits = binary.LittleEndian.Uint32(b[72:])
-	return h, nil
-}
-
 // String returns the header's bytes in hex.
 func (h Header) String() string {
-	b := h.Bytes()
+	b := h.bytes()
 	return hex.EncodeToString(b[:])
 }

@@ -1,70 +1,37 @@
 package pouw
 
-// TileGrid lists the tiles of a mined product: every tile is one entry of
-// Rows (its h row indices) crossed with one entry of Cols (its w column
-// indices). Tile (ri, ci) has index ri·len(Cols) + ci.
-type TileGrid struct {
-	Rows [][]int
-	Cols [][]int
-	Rank int // chunk length of the transcript along k
-}
+import (
+	"unsafe"
 
-// NumTiles is the number of tiles in the grid.
-func (g *TileGrid) NumTiles() int { return len(g.Rows) * len(g.Cols) }
+	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
+)
 
-// newTileGrid places a tile at every valid offset of the configuration's
-// patterns that fits inside an m×n product (§2).
-func newTileGrid(c Config, m, n int) *TileGrid {
-	g := &TileGrid{Rank: int(c.Rank)}
-	g.Rows = tileLines(c.Rows, m)
-	g.Cols = tileLines(c.Cols, n)
-	return g
-}
-
-func tileLines(p Pattern, size int) [][]int {
-	idx := p.Indices()
-	var out [][]int
-	for _, o := range p.Offsets(size) {
-		line := make([]int, len(idx))
-		for i, x := range idx {
-			line[i] = o + int(x)
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// Kernel multiplies int8 matrices exactly into int32. It is the piece a
-// faster implementation replaces; every Kernel must produce bit-identical
-// products and transcripts to the reference (RefKernel).
-type Kernel interface {
-	// Name identifies the kernel in statistics and test output.
-	Name() string
-	// Mul sets dst (m×n, row-major) to a·btᵀ, where a is m×k and bt is n×k,
+// kernel multiplies int8 matrices exactly into int32 and records the
+// transcript of every tile (§5). The miner uses gemmKernel; refKernel is the
+// oracle it is tested against and what the verifier runs on its one tile.
+// Every kernel must produce bit-identical products and transcripts.
+type kernel interface {
+	// mul sets dst (m×n, row-major) to a·btᵀ, where a is m×k and bt is n×k,
 	// both row-major. When grid is non-nil it also sets jackpots[t] to the
-	// transcript of tile t (§5); len(jackpots) == grid.NumTiles().
-	Mul(dst []int32, a, bt []int8, m, n, k int, grid *TileGrid, jackpots []Jackpot)
+	// transcript of tile t; len(jackpots) == grid.numTiles().
+	mul(dst []int32, a, bt []int8, m, n, k int, grid *tileGrid, jackpots []jackpot)
 }
 
-// RefKernel is the pure-Go reference kernel: the oracle every other kernel is
-// tested against. It favours obvious correctness over speed.
-type RefKernel struct{}
+// refKernel is the pure-Go reference kernel. It favours obvious correctness
+// over speed and shares no code with package gemm.
+type refKernel struct{}
 
-// Name returns "reference".
-func (RefKernel) Name() string { return "reference" }
-
-// Mul computes every dot product chunk by chunk and, for entries inside a
+// mul computes every dot product chunk by chunk and, for entries inside a
 // tile, XORs the running sum into that tile's chunk word after each chunk.
-func (RefKernel) Mul(dst []int32, a, bt []int8, m, n, k int, grid *TileGrid, jackpots []Jackpot) {
+func (refKernel) mul(dst []int32, a, bt []int8, m, n, k int, grid *tileGrid, jackpots []jackpot) {
 	var rowTile, colTile []int
 	var xs [][]uint32 // per tile: XOR of the tile's accumulators after each chunk
-	chunks, r := 0, 1
 	if grid != nil {
-		r = grid.Rank
-		chunks = (k - k%r) / r
-		rowTile = lineOwners(grid.Rows, m)
-		colTile = lineOwners(grid.Cols, n)
-		xs = make([][]uint32, grid.NumTiles())
+		r := grid.rank
+		chunks := (k - k%r) / r
+		rowTile = lineOwners(grid.rows, m)
+		colTile = lineOwners(grid.cols, n)
+		xs = make([][]uint32, grid.numTiles())
 		for t := range xs {
 			xs[t] = make([]uint32, chunks)
 		}
@@ -75,15 +42,15 @@ func (RefKernel) Mul(dst []int32, a, bt []int8, m, n, k int, grid *TileGrid, jac
 			bj := bt[j*k : (j+1)*k]
 			var x []uint32
 			if grid != nil && rowTile[i] >= 0 && colTile[j] >= 0 {
-				x = xs[rowTile[i]*len(grid.Cols)+colTile[j]]
+				x = xs[rowTile[i]*len(grid.cols)+colTile[j]]
 			}
 			// The running sum after each chunk of r is the transcript's
 			// accumulator; the tail k mod r is multiplied but not hashed.
 			var acc int32
 			l := 0
 			for s := range x {
-				acc += dotInt8(ai[l:l+r], bj[l:l+r])
-				l += r
+				acc += dotInt8(ai[l:l+grid.rank], bj[l:l+grid.rank])
+				l += grid.rank
 				x[s] ^= uint32(acc)
 			}
 			acc += dotInt8(ai[l:], bj[l:])
@@ -91,25 +58,11 @@ func (RefKernel) Mul(dst []int32, a, bt []int8, m, n, k int, grid *TileGrid, jac
 		}
 	}
 	for t := range xs {
-		jackpots[t] = Jackpot{}
+		jackpots[t] = jackpot{}
 		for s, x := range xs[t] {
-			jackpots[t].Fold(s+1, x)
+			jackpots[t].fold(s+1, x)
 		}
 	}
-}
-
-// lineOwners maps each of size indices to the tile line containing it, or −1.
-func lineOwners(lines [][]int, size int) []int {
-	owner := make([]int, size)
-	for i := range owner {
-		owner[i] = -1
-	}
-	for t, line := range lines {
-		for _, i := range line {
-			owner[i] = t
-		}
-	}
-	return owner
 }
 
 // dotInt8 is the exact int32 dot product of two equal-length int8 slices.
@@ -129,4 +82,39 @@ func dotInt8(a, b []int8) int32 {
 		s0 += int32(a[l]) * int32(b[l])
 	}
 	return s0 + s1 + s2 + s3
+}
+
+// gemmKernel is package gemm behind the kernel interface: AVX-512 VNNI,
+// AVX2 or pure Go, the fastest this CPU has (tests force each in turn
+// through package impl).
+type gemmKernel struct{}
+
+// mul implements kernel. The fast paths need a regular grid; any other
+// grid goes to refKernel.
+func (k gemmKernel) mul(dst []int32, a, bt []int8, m, n, kk int, grid *tileGrid, jackpots []jackpot) {
+	if !k.mulDenoised(dst, a, bt, m, n, kk, grid, jackpots, nil) {
+		refKernel{}.mul(dst, a, bt, m, n, kk, grid, jackpots)
+	}
+}
+
+// mulDenoised is mul with the correction c (dst += c.L·c.Rᵀ) folded into the
+// kernel after the transcript; it reports false, doing nothing, when grid is
+// not regular.
+func (gemmKernel) mulDenoised(dst []int32, a, bt []int8, m, n, kk int, grid *tileGrid, jackpots []jackpot, c *gemm.Correction) bool {
+	var g *gemm.Grid
+	var jp []gemm.Jackpot
+	if grid != nil {
+		var ok bool
+		if g, ok = grid.regular(); !ok {
+			return false
+		}
+		jp = gemmJackpots(jackpots)
+	}
+	gemm.Mul(dst, a, bt, m, n, kk, g, jp, c)
+	return true
+}
+
+// gemmJackpots views jackpots as gemm's identical word arrays, in place.
+func gemmJackpots(j []jackpot) []gemm.Jackpot {
+	return unsafe.Slice((*gemm.Jackpot)(unsafe.Pointer(unsafe.SliceData(j))), len(j))
 }

@@ -2,14 +2,22 @@ package pouw
 
 import (
 	"fmt"
+	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
 )
+
+// implPackages are the packages whose CPU-specific implementations the
+// miner's results must not depend on.
+var implPackages = []string{"gemm", "hash16", "vec8"}
 
 // randNoisy returns rows×cols entries in [−127, 127], a quarter of them at
 // the extremes, as noisy operands can be.
@@ -35,9 +43,18 @@ func patternOf(t *testing.T, idx ...uint32) Pattern {
 	return p
 }
 
-// TestKernelsMatchReference forces every kernel usable here in turn and
-// checks the product and every tile's jackpot against RefKernel, on odd
-// shapes, regular and irregular grids, and under several GOMAXPROCS.
+func mustContiguous(n int) Pattern {
+	p, err := Contiguous(n)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// TestKernelsMatchReference runs gemmKernel under every implementation this
+// CPU has (and the portable one) and checks the product and every tile's
+// jackpot against refKernel, on odd shapes, regular and irregular grids,
+// and under several GOMAXPROCS.
 func TestKernelsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 8))
 	cases := []struct {
@@ -56,73 +73,91 @@ func TestKernelsMatchReference(t *testing.T) {
 		{m: 33, k: 2051, n: 17, r: 64, rows: mustContiguous(10), cols: mustContiguous(14)},
 		{m: 20, k: 97, n: 33, r: 32, rows: patternOf(t, 0, 2), cols: patternOf(t, 0, 1, 4, 5)}, // irregular
 	}
-	for _, c := range cases {
-		a, bt := randNoisy(rng, c.m, c.k), randNoisy(rng, c.n, c.k)
-		var grid *TileGrid
+	type want struct {
+		c []int32
+		j []jackpot
+	}
+	wants := make([]want, len(cases))
+	as, bts := make([][]int8, len(cases)), make([][]int8, len(cases))
+	grids := make([]*tileGrid, len(cases))
+	for i, c := range cases {
+		as[i], bts[i] = randNoisy(rng, c.m, c.k), randNoisy(rng, c.n, c.k)
 		if c.r > 0 {
-			grid = newTileGrid(Config{K: uint32(c.k), Rank: uint16(c.r), Rows: c.rows, Cols: c.cols}, c.m, c.n)
+			grids[i] = newTileGrid(Config{K: uint32(c.k), Rank: uint16(c.r), Rows: c.rows, Cols: c.cols}, c.m, c.n)
+			wants[i].j = make([]jackpot, grids[i].numTiles())
 		}
-		want := make([]int32, c.m*c.n)
-		var wantJ []Jackpot
-		if grid != nil {
-			wantJ = make([]Jackpot, grid.NumTiles())
-		}
-		RefKernel{}.Mul(want, a, bt, c.m, c.n, c.k, grid, wantJ)
-		for _, kern := range Kernels() {
-			for _, procs := range []int{1, 2, 7} {
-				t.Run(fmt.Sprintf("%s/%dx%dx%d/r%d/procs%d", kern.Name(), c.m, c.k, c.n, c.r, procs), func(t *testing.T) {
+		wants[i].c = make([]int32, c.m*c.n)
+		refKernel{}.mul(wants[i].c, as[i], bts[i], c.m, c.n, c.k, grids[i], wants[i].j)
+	}
+	impltest.Run(t, func(t *testing.T) {
+		for i, c := range cases {
+			for _, procs := range []int{1, 3} {
+				t.Run(fmt.Sprintf("%dx%dx%d/r%d/procs%d", c.m, c.k, c.n, c.r, procs), func(t *testing.T) {
 					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 					got := make([]int32, c.m*c.n)
-					var gotJ []Jackpot
-					if grid != nil {
-						gotJ = make([]Jackpot, grid.NumTiles())
+					var gotJ []jackpot
+					if grids[i] != nil {
+						gotJ = make([]jackpot, grids[i].numTiles())
 					}
-					kern.Mul(got, a, bt, c.m, c.n, c.k, grid, gotJ)
-					require.Equal(t, want, got)
-					require.Equal(t, wantJ, gotJ)
+					gemmKernel{}.mul(got, as[i], bts[i], c.m, c.n, c.k, grids[i], gotJ)
+					require.Equal(t, wants[i].c, got)
+					require.Equal(t, wants[i].j, gotJ)
 				})
 			}
 		}
-	}
+	}, implPackages...)
 }
 
-func mustContiguous(n int) Pattern {
-	p, err := Contiguous(n)
-	if err != nil {
-		panic(err)
-	}
-	return p
-}
-
-// TestMinedProductSameWithEveryKernel mines the same product with every
-// kernel (the fast ones denoise in their epilogue) and with RefKernel: the
-// exact product, every ticket and every win must agree.
+// TestMinedProductSameWithEveryKernel mines the same product with gemmKernel
+// under every implementation (the fast ones denoise in their epilogue) and
+// with refKernel: the exact product, every ticket and every win must agree.
 func TestMinedProductSameWithEveryKernel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	shapes := []struct{ m, k, n, r, h, w int }{
 		{17, 33, 19, 32, 2, 2},
 		{35, 100, 29, 32, 16, 4},
 		{40, 1029, 33, 128, 16, 16},
-		{16, 4096, 24, 256, 16, 8},
+		{16, 4096, 24, 256, 16, 8}, // meets Pearl's rules: mined under pearl
 		{20, 1500, 18, 512, 4, 4},
 		{18, 2100, 20, 1024, 16, 2},
 		{64, 512, 64, 32, 16, 16},
 	}
+	type mined struct {
+		a, b Matrix
+		cfg  Config
+		job  Job
+		prof Profile
+		ref  *Product
+	}
+	var all []mined
 	for _, s := range shapes {
 		a, b := randInt7(rng, s.m, s.k), randInt7(rng, s.n, s.k)
 		cfg := contiguousConfig(t, s.k, s.r, s.h, s.w)
 		job := testJob(t, cfg)
-		ref, err := MineProduct(job, Local, cfg, a, b, RefKernel{})
+		prof := requiredProfile(cfg, uint64(s.m), uint64(s.n))
+		ref, err := mineProduct(job, prof, cfg, a, b, refKernel{})
 		require.NoError(t, err)
+		require.True(t, ref.Mined, ref.Reason)
 		require.Equal(t, plainProduct(a, b), ref.C)
-		for _, kern := range Kernels() {
-			p, err := MineProduct(job, Local, cfg, a, b, kern)
-			require.NoError(t, err)
-			require.Equal(t, ref.C, p.C, "%s %+v", kern.Name(), s)
-			require.Equal(t, ref.Tickets, p.Tickets, "%s %+v", kern.Name(), s)
-			require.Equal(t, len(ref.Wins), len(p.Wins), "%s %+v", kern.Name(), s)
-		}
+		require.Zero(t, ref.SelfCheckFailures, ref.SelfCheckErr)
+		all = append(all, mined{a, b, cfg, job, prof, ref})
 	}
+	impltest.Run(t, func(t *testing.T) {
+		for _, x := range all {
+			p, err := MineProduct(x.job, x.prof, x.cfg, x.a, x.b)
+			require.NoError(t, err)
+			require.Equal(t, x.ref.C, p.C, "%s", x.cfg)
+			require.Equal(t, x.ref.tickets, p.tickets, "%s", x.cfg)
+			require.Equal(t, x.ref.Tiles, p.Tiles)
+			require.Equal(t, x.ref.MACs, p.MACs)
+			require.Zero(t, p.SelfCheckFailures, p.SelfCheckErr)
+			require.Equal(t, len(x.ref.Wins), len(p.Wins), "%s", x.cfg)
+			for i := range p.Wins {
+				require.Equal(t, x.ref.Wins[i].Ticket, p.Wins[i].Ticket)
+				require.Equal(t, x.ref.Wins[i].Proof.Plain, p.Wins[i].Proof.Plain)
+			}
+		}
+	}, implPackages...)
 }
 
 // TestDenoiseCorrectionSplit checks that the split (4r) layout of the
@@ -131,9 +166,9 @@ func TestMinedProductSameWithEveryKernel(t *testing.T) {
 func TestDenoiseCorrectionSplit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	const m, n, r = 5, 7, 32
-	nz := &Noise{Rank: r, AL: randNoisy(rng, m, r), BRT: randNoisy(rng, n, r)}
-	for i := range nz.AL {
-		nz.AL[i] = nz.AL[i]/4 - 1 // [−32, 31]
+	nz := &noise{rank: r, al: randNoisy(rng, m, r), brt: randNoisy(rng, n, r)}
+	for i := range nz.al {
+		nz.al[i] = nz.al[i]/4 - 1 // [−32, 31]
 	}
 	p, qt := make([]int32, m*r), make([]int32, n*r)
 	for i := range p {
@@ -153,30 +188,84 @@ func TestDenoiseCorrectionSplit(t *testing.T) {
 		}
 		return out
 	}
-	plain, split := buildCorrection(p, qt, nz, m, n, false), buildCorrection(p, qt, nz, m, n, true)
-	require.Equal(t, 2*r, plain.Q)
-	require.Equal(t, 4*r, split.Q)
-	require.Equal(t, lr(plain), lr(split))
-	// The one-pass narrow layout is the plain one, and refuses what needs
-	// the split.
-	narrow := narrowCorrection(p, qt, nz, m, n)
-	require.NotNil(t, narrow)
-	require.Equal(t, *plain, *narrow)
-	// And with entries beyond int16 the split form still equals −P·E_BR − E_AL·Q.
-	for i := range p {
-		p[i] *= 100
-	}
-	for i := range qt {
-		qt[i] *= 100
-	}
-	want := make([]int32, m*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			for f := 0; f < r; f++ {
-				want[i*n+j] -= p[i*r+f]*int32(nz.BRT[j*r+f]) + int32(nz.AL[i*r+f])*qt[j*r+f]
+	impltest.Run(t, func(t *testing.T) {
+		p, qt := append([]int32(nil), p...), append([]int32(nil), qt...)
+		plain, split := buildCorrection(p, qt, nz, m, n, false), buildCorrection(p, qt, nz, m, n, true)
+		require.Equal(t, 2*r, plain.Q)
+		require.Equal(t, 4*r, split.Q)
+		require.Equal(t, lr(plain), lr(split))
+		// The one-pass narrow layout is the plain one, and refuses what needs
+		// the split.
+		narrow := narrowCorrection(p, qt, nz, m, n)
+		require.NotNil(t, narrow)
+		require.Equal(t, *plain, *narrow)
+		// And with entries beyond int16 the split form still equals −P·E_BR − E_AL·Q.
+		for i := range p {
+			p[i] *= 100
+		}
+		for i := range qt {
+			qt[i] *= 100
+		}
+		want := make([]int32, m*n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				for f := 0; f < r; f++ {
+					want[i*n+j] -= p[i*r+f]*int32(nz.brt[j*r+f]) + int32(nz.al[i*r+f])*qt[j*r+f]
+				}
 			}
 		}
+		require.Equal(t, want, lr(buildCorrection(p, qt, nz, m, n, true)))
+		require.Nil(t, narrowCorrection(p, qt, nz, m, n))
+	}, "vec8")
+}
+
+// The transcript's fold and the win test, straight from §5.
+func TestJackpotFoldTicketAndBound(t *testing.T) {
+	var j jackpot
+	for s := 1; s <= 40; s++ {
+		x := uint32(s) * 0x9e3779b9
+		before := j
+		j.fold(s, x)
+		w := (s - 1) % jackpotWords
+		want := before
+		want[w] = bits.RotateLeft32(before[w], 13) ^ x
+		require.Equal(t, want, j, "chunk %d", s)
 	}
-	require.Equal(t, want, lr(buildCorrection(p, qt, nz, m, n, true)))
-	require.Nil(t, narrowCorrection(p, qt, nz, m, n))
+	sA := [32]byte{1, 2, 3}
+	var msg [64]byte
+	for i, w := range j {
+		msg[4*i], msg[4*i+1], msg[4*i+2], msg[4*i+3] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
+	}
+	ticket := j.ticket(&sA)
+	assert.Equal(t, blake3Keyed(&sA, msg[:]), ticket)
+
+	// ticketInt reads little-endian; leBound.wins is ticket ≤ bound.
+	le := [32]byte{0: 1, 31: 0x80}
+	want := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(0x80), 248), big.NewInt(1))
+	assert.Equal(t, 0, want.Cmp(ticketInt(le)))
+	for _, d := range []int64{-1, 0, 1} {
+		b := newLEBound(new(big.Int).Add(want, big.NewInt(d)))
+		assert.Equal(t, d >= 0, b.wins(&le), "bound = ticket %+d", d)
+	}
+	maxBound := newLEBound(maxUint256)
+	all := [32]byte{}
+	for i := range all {
+		all[i] = 0xff
+	}
+	assert.True(t, maxBound.wins(&all))
+	zero := newLEBound(new(big.Int))
+	assert.True(t, zero.wins(&[32]byte{}))
+	assert.False(t, zero.wins(&le))
+}
+
+func TestMultiplyIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	impltest.Run(t, func(t *testing.T) {
+		for _, s := range [][3]int{{1, 1, 1}, {7, 65, 9}, {64, 300, 33}, {0, 5, 3}, {3, 0, 4}} {
+			a, bt := randInt7(rng, s[0], s[1]), randInt7(rng, s[2], s[1])
+			c, err := Multiply(nil, a, bt)
+			require.NoError(t, err)
+			require.Equal(t, plainProduct(a, bt), c, "%v", s)
+		}
+	}, "gemm")
 }

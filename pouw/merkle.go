@@ -1,26 +1,24 @@
 package pouw
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"slices"
 
-	"lukechampine.com/blake3"
 	"lukechampine.com/blake3/guts"
 )
 
-// ChunkSize is the length of one Merkle leaf: BLAKE3's own chunk length. The
+// chunkSize is the length of one Merkle leaf: BLAKE3's own chunk length. The
 // commitment tree is BLAKE3's chunk tree, so the two must agree (PROTOCOL.md §3).
-const ChunkSize = 1024
+const chunkSize = 1024
 
-// Fails to compile if ChunkSize ever drifts from the BLAKE3 chunk length.
-const _ = uint(ChunkSize-guts.ChunkSize) + uint(guts.ChunkSize-ChunkSize)
+// Fails to compile if chunkSize ever drifts from the BLAKE3 chunk length.
+const _ = uint(chunkSize-guts.ChunkSize) + uint(guts.ChunkSize-chunkSize)
 
 // MerkleProof opens some leaves (1024-byte chunks) of pad1024(data) against the
 // keyed BLAKE3 hash of pad1024(data), which is the root of BLAKE3's chunk tree
 // (PROTOCOL.md §8). Its bincode form is Pearl's MerkleProof (plainproof.go).
 type MerkleProof struct {
-	// LeafData holds the opened chunks, each exactly ChunkSize bytes (the last
+	// LeafData holds the opened chunks, each exactly chunkSize bytes (the last
 	// chunk of the data zero-padded), in LeafIndices order.
 	LeafData [][]byte
 	// LeafIndices are the opened chunk indices, strictly ascending.
@@ -30,7 +28,7 @@ type MerkleProof struct {
 	// Root is the committed root: the keyed BLAKE3 hash of pad1024(data).
 	Root [32]byte
 	// Siblings are the chaining values of the subtrees next to the opened
-	// paths, in the consensus order documented on BuildMerkleProof.
+	// paths, in the consensus order documented on buildMerkleProof.
 	Siblings [][32]byte
 }
 
@@ -43,45 +41,8 @@ type MatrixMerkleProof struct {
 	RowIndices []uint64
 }
 
-// keyWords reads a 32-byte BLAKE3 key (or chaining value) as the eight
-// little-endian words the compression function takes.
-func keyWords(key *[32]byte) (kw [8]uint32) {
-	for i := range kw {
-		kw[i] = binary.LittleEndian.Uint32(key[4*i:])
-	}
-	return kw
-}
-
-// cvBytes is the inverse of keyWords: a chaining value as 32 bytes.
-func cvBytes(cv [8]uint32) (b [32]byte) {
-	for i, w := range cv {
-		binary.LittleEndian.PutUint32(b[4*i:], w)
-	}
-	return b
-}
-
-// leafCV is a leaf of the tree: the chaining value of chunk number idx. The
-// chunk counter is what binds a leaf to its position.
-func leafCV(kw *[8]uint32, chunk []byte, idx uint64) [8]uint32 {
-	return guts.ChainingValue(guts.CompressChunk(chunk, kw, idx, guts.FlagKeyedHash))
-}
-
-func parentCV(kw *[8]uint32, left, right [8]uint32) [8]uint32 {
-	return guts.ChainingValue(guts.ParentNode(left, right, kw, guts.FlagKeyedHash))
-}
-
-// rootOf finalises a node with the ROOT flag and returns its first 32 output
-// bytes, exactly as the BLAKE3 hasher produces a 32-byte digest.
-func rootOf(n guts.Node) [32]byte {
-	n.Flags |= guts.FlagRoot
-	out := guts.CompressNode(n)
-	var cv [8]uint32
-	copy(cv[:], out[:8])
-	return cvBytes(cv)
-}
-
 // numChunks is the number of leaves of pad1024 of an n-byte input.
-func numChunks(n int) uint64 { return uint64(n+ChunkSize-1) / ChunkSize }
+func numChunks(n int) uint64 { return uint64(n+chunkSize-1) / chunkSize }
 
 // halfUp is ceil(n/2) without the overflow of (n+1)/2 at n = 2⁶⁴−1: a decoded
 // TotalLeaves may be anything.
@@ -91,7 +52,7 @@ func halfUp(n uint64) uint64 { return n/2 + n%2 }
 // pad1024(data), which is also the root of the Merkle tree over its chunks
 // (PROTOCOL.md §3). It hashes the data in place on all cores; only the last,
 // partial group of chunks is copied, to append the zero padding. Empty data
-// hashes as the empty string; a matrix is never empty, and BuildMerkleProof
+// hashes as the empty string; a matrix is never empty, and buildMerkleProof
 // rejects it.
 func CommitmentRoot(key *[32]byte, data []byte) [32]byte {
 	var root [32]byte
@@ -101,7 +62,7 @@ func CommitmentRoot(key *[32]byte, data []byte) [32]byte {
 
 // groupBytes is one SIMD batch of the hasher: 16 chunks, compressed together
 // (guts.CompressBuffer) into the chaining value of their subtree.
-const groupBytes = guts.MaxSIMD * ChunkSize
+const groupBytes = guts.MaxSIMD * chunkSize
 
 // commitmentRoots sets *roots[i] = CommitmentRoot(key, datas[i]) for every i.
 // All inputs' 16-chunk groups are compressed in one pool, split evenly over
@@ -131,9 +92,9 @@ func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
 			} else { // the last group: zero-padded to whole chunks
 				rest := d[off:]
 				clear(tail[copy(tail[:], rest):])
-				buf, n = &tail, int(numChunks(len(rest)))*ChunkSize
+				buf, n = &tail, int(numChunks(len(rest)))*chunkSize
 			}
-			node := guts.CompressBuffer(buf, n, &kw, uint64(off/ChunkSize), guts.FlagKeyedHash)
+			node := guts.CompressBuffer(buf, n, &kw, uint64(off/chunkSize), guts.FlagKeyedHash)
 			if first[in+1]-first[in] == 1 {
 				nodes[in] = node
 			}
@@ -165,20 +126,12 @@ func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
 	}
 }
 
-// blake3Keyed is the library's keyed BLAKE3 of data.
-func blake3Keyed(key *[32]byte, data []byte) (out [32]byte) {
-	h := blake3.New(32, key[:])
-	h.Write(data)
-	h.Sum(out[:0])
-	return out
-}
-
-// RowLeaves returns the first and last chunk index covering row `row` of a
+// rowLeaves returns the first and last chunk index covering row `row` of a
 // matrix whose rows are k bytes long: floor(row·k/1024) ..= floor(((row+1)·k−1)/1024)
 // (PROTOCOL.md §8). k must be positive and (row+1)·k must not overflow; the
 // callers here check both first.
-func RowLeaves(row, k uint64) (first, last uint64) {
-	return row * k / ChunkSize, ((row+1)*k - 1) / ChunkSize
+func rowLeaves(row, k uint64) (first, last uint64) {
+	return row * k / chunkSize, ((row+1)*k - 1) / chunkSize
 }
 
 // chunkTree computes chaining values of subtrees of pad1024(data) without
@@ -188,19 +141,19 @@ type chunkTree struct {
 	data    []byte
 	n       uint64 // number of chunks
 	full    uint64 // number of complete chunks inside data
-	lastBuf [ChunkSize]byte
+	lastBuf [chunkSize]byte
 }
 
 func newChunkTree(key *[32]byte, data []byte) *chunkTree {
-	t := &chunkTree{kw: keyWords(key), data: data, n: numChunks(len(data)), full: uint64(len(data) / ChunkSize)}
-	copy(t.lastBuf[:], data[t.full*ChunkSize:])
+	t := &chunkTree{kw: keyWords(key), data: data, n: numChunks(len(data)), full: uint64(len(data) / chunkSize)}
+	copy(t.lastBuf[:], data[t.full*chunkSize:])
 	return t
 }
 
 // chunk returns chunk i of pad1024(data).
 func (t *chunkTree) chunk(i uint64) []byte {
 	if i < t.full {
-		return t.data[i*ChunkSize : (i+1)*ChunkSize]
+		return t.data[i*chunkSize : (i+1)*chunkSize]
 	}
 	return t.lastBuf[:]
 }
@@ -216,7 +169,7 @@ func (t *chunkTree) cv(start, end uint64) [8]uint32 {
 		return leafCV(&t.kw, t.chunk(start), start)
 	}
 	if end <= t.full && size&(size-1) == 0 {
-		n := guts.CompressEigentree(t.data[start*ChunkSize:end*ChunkSize], &t.kw, start, guts.FlagKeyedHash)
+		n := guts.CompressEigentree(t.data[start*chunkSize:end*chunkSize], &t.kw, start, guts.FlagKeyedHash)
 		return guts.ChainingValue(n)
 	}
 	split := uint64(1) << (bits.Len64(size-1) - 1)
@@ -228,7 +181,7 @@ func (t *chunkTree) node(level int, j uint64) [8]uint32 {
 	return t.cv(j<<level, min((j+1)<<level, t.n))
 }
 
-// BuildMerkleProof opens the given leaves (chunk indices, strictly ascending,
+// buildMerkleProof opens the given leaves (chunk indices, strictly ascending,
 // below ceil(len(data)/1024)) of pad1024(data) under key.
 //
 // Siblings are emitted in the consensus order (PROTOCOL.md §8): level by level
@@ -239,7 +192,7 @@ func (t *chunkTree) node(level int, j uint64) [8]uint32 {
 // parents and the level size ceil(size/2), until one node remains.
 //
 // The cost is one pass of hashing over the unopened part of the data.
-func BuildMerkleProof(key *[32]byte, data []byte, leaves []uint64) (MerkleProof, error) {
+func buildMerkleProof(key *[32]byte, data []byte, leaves []uint64) (MerkleProof, error) {
 	if len(data) == 0 {
 		return MerkleProof{}, ruleErr(ErrBadInput, "merkle: cannot commit to empty data")
 	}
@@ -263,9 +216,9 @@ func BuildMerkleProof(key *[32]byte, data []byte, leaves []uint64) (MerkleProof,
 	}
 	// One backing array for all leaves; full slice expressions keep an append
 	// to one leaf from overwriting the next.
-	buf := make([]byte, len(leaves)*ChunkSize)
+	buf := make([]byte, len(leaves)*chunkSize)
 	for i, l := range leaves {
-		leaf := buf[i*ChunkSize : (i+1)*ChunkSize : (i+1)*ChunkSize]
+		leaf := buf[i*chunkSize : (i+1)*chunkSize : (i+1)*chunkSize]
 		copy(leaf, t.chunk(l))
 		p.LeafData[i] = leaf
 	}
@@ -313,7 +266,7 @@ func parents(set []uint64) []uint64 {
 // Verify recomputes the root from the opened leaves and the siblings and checks
 // it equals p.Root. It returns a RuleError: ErrBadEncoding when the proof's
 // shape is malformed (leaf and index counts differ, a leaf that is not
-// ChunkSize bytes), ErrBadMerkleProof for everything else (no leaves, indices
+// chunkSize bytes), ErrBadMerkleProof for everything else (no leaves, indices
 // unsorted, duplicated or out of range, too few or too many siblings, a root
 // mismatch). It never panics, whatever the fields hold.
 func (p *MerkleProof) Verify(key *[32]byte) error {
@@ -329,7 +282,7 @@ func (p *MerkleProof) Verify(key *[32]byte) error {
 }
 
 // computeRoot validates the proof's shape and folds leaves and siblings up to
-// the root, consuming siblings in the order BuildMerkleProof emits them. The
+// the root, consuming siblings in the order buildMerkleProof emits them. The
 // shape checks matter for soundness, not just hygiene: a duplicate or
 // out-of-range index could let siblings alone rebuild the root while the leaf
 // data goes unchecked.
@@ -341,8 +294,8 @@ func (p *MerkleProof) computeRoot(kw *[8]uint32) ([32]byte, error) {
 		return [32]byte{}, ruleErr(ErrBadMerkleProof, "merkle: proof opens no leaves")
 	}
 	for i, leaf := range p.LeafData {
-		if len(leaf) != ChunkSize {
-			return [32]byte{}, ruleErr(ErrBadEncoding, "merkle: leaf %d is %d bytes, want %d", i, len(leaf), ChunkSize)
+		if len(leaf) != chunkSize {
+			return [32]byte{}, ruleErr(ErrBadEncoding, "merkle: leaf %d is %d bytes, want %d", i, len(leaf), chunkSize)
 		}
 	}
 	for i, l := range p.LeafIndices {
@@ -430,10 +383,10 @@ func (p *MerkleProof) computeRoot(kw *[8]uint32) ([32]byte, error) {
 	return rootOf(guts.ParentNode(left, right, kw, guts.FlagKeyedHash)), nil
 }
 
-// OpenRows builds the proof for the given rows (strictly ascending) of a
+// openRows builds the proof for the given rows (strictly ascending) of a
 // rows×k int8 matrix stored row-major as bytes (len(data) == rows·k): it opens
 // exactly the chunks those rows touch.
-func OpenRows(key *[32]byte, data []byte, k int, rows []uint64) (MatrixMerkleProof, error) {
+func openRows(key *[32]byte, data []byte, k int, rows []uint64) (MatrixMerkleProof, error) {
 	if k <= 0 || len(data) == 0 || len(data)%k != 0 {
 		return MatrixMerkleProof{}, ruleErr(ErrBadInput, "merkle: %d bytes is not a positive number of %d-byte rows", len(data), k)
 	}
@@ -449,39 +402,39 @@ func OpenRows(key *[32]byte, data []byte, k int, rows []uint64) (MatrixMerklePro
 		if i > 0 && r <= rows[i-1] {
 			return MatrixMerkleProof{}, ruleErr(ErrBadInput, "merkle: rows not strictly ascending at position %d", i)
 		}
-		first, last := RowLeaves(r, uint64(k))
+		first, last := rowLeaves(r, uint64(k))
 		for l := first; l <= last; l++ {
 			if len(leaves) == 0 || leaves[len(leaves)-1] < l {
 				leaves = append(leaves, l)
 			}
 		}
 	}
-	p, err := BuildMerkleProof(key, data, leaves)
+	p, err := buildMerkleProof(key, data, leaves)
 	if err != nil {
 		return MatrixMerkleProof{}, err
 	}
 	return MatrixMerkleProof{Proof: p, RowIndices: slices.Clone(rows)}, nil
 }
 
-// VerifyRows checks the opening of rows of a totalRows×k matrix and returns
+// verifyRows checks the opening of rows of a totalRows×k matrix and returns
 // the k values of each opened row, in RowIndices order. It checks, cheap
 // checks first, that TotalLeaves == ceil(totalRows·k/1024), that RowIndices are
 // non-empty, strictly ascending and below totalRows, that the opened leaves are
 // exactly the chunks those rows touch (no more: a verifier must not be made to
 // hash extra data), and that the proof verifies under key. A zero or
-// overflowing shape is ErrBadParams; every other failure is a RuleError as
+// overflowing shape is ErrShape, a tree of the wrong size ErrTreeSize; every other failure is a RuleError as
 // documented on MerkleProof.Verify.
-func (mp *MatrixMerkleProof) VerifyRows(key *[32]byte, totalRows, k uint64) ([][]int8, error) {
+func (mp *MatrixMerkleProof) verifyRows(key *[32]byte, totalRows, k uint64) ([][]int8, error) {
 	if totalRows == 0 || k == 0 {
-		return nil, ruleErr(ErrBadParams, "merkle: empty matrix shape %d×%d", totalRows, k)
+		return nil, ruleErr(ErrShape, "merkle: empty matrix shape %d×%d", totalRows, k)
 	}
 	hi, size := bits.Mul64(totalRows, k)
 	if hi != 0 {
-		return nil, ruleErr(ErrBadParams, "merkle: matrix shape %d×%d overflows", totalRows, k)
+		return nil, ruleErr(ErrShape, "merkle: matrix shape %d×%d overflows", totalRows, k)
 	}
 	p := &mp.Proof
-	if want := size/ChunkSize + min(size%ChunkSize, 1); p.TotalLeaves != want {
-		return nil, ruleErr(ErrBadMerkleProof, "merkle: total_leaves %d, want %d for a %d×%d matrix", p.TotalLeaves, want, totalRows, k)
+	if want := size/chunkSize + min(size%chunkSize, 1); p.TotalLeaves != want {
+		return nil, ruleErr(ErrTreeSize, "merkle: total_leaves %d, want %d for a %d×%d matrix", p.TotalLeaves, want, totalRows, k)
 	}
 	rows := mp.RowIndices
 	if len(rows) == 0 {
@@ -498,7 +451,7 @@ func (mp *MatrixMerkleProof) VerifyRows(key *[32]byte, totalRows, k uint64) ([][
 		if i > 0 && r <= rows[i-1] {
 			return nil, ruleErr(ErrBadMerkleProof, "merkle: row indices not strictly ascending at position %d", i)
 		}
-		first, last := RowLeaves(r, k)
+		first, last := rowLeaves(r, k)
 		if pos > 0 && p.LeafIndices[pos-1] >= first {
 			first = p.LeafIndices[pos-1] + 1 // shared with the previous row
 		}
@@ -523,9 +476,9 @@ func (mp *MatrixMerkleProof) VerifyRows(key *[32]byte, totalRows, k uint64) ([][
 	for i, r := range rows {
 		row := vals[uint64(i)*k : uint64(i+1)*k : uint64(i+1)*k]
 		off := r * k
-		at, _ := slices.BinarySearch(p.LeafIndices, off/ChunkSize)
+		at, _ := slices.BinarySearch(p.LeafIndices, off/chunkSize)
 		for n := 0; n < len(row); at++ {
-			src := p.LeafData[at][off%ChunkSize:]
+			src := p.LeafData[at][off%chunkSize:]
 			for _, b := range src[:min(len(src), len(row)-n)] {
 				row[n] = int8(b)
 				n++

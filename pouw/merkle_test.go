@@ -2,7 +2,6 @@ package pouw
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -19,7 +18,7 @@ import (
 // padded copy) and the verifier are checked against the spec, not themselves.
 
 func pad1024(data []byte) []byte {
-	out := make([]byte, (len(data)+ChunkSize-1)/ChunkSize*ChunkSize)
+	out := make([]byte, (len(data)+chunkSize-1)/chunkSize*chunkSize)
 	copy(out, data)
 	return out
 }
@@ -30,8 +29,8 @@ func refLevels(key *[32]byte, data []byte) [][][8]uint32 {
 	kw := keyWords(key)
 	padded := pad1024(data)
 	var leaves [][8]uint32
-	for i := 0; i < len(padded); i += ChunkSize {
-		n := guts.CompressChunk(padded[i:i+ChunkSize], &kw, uint64(i/ChunkSize), guts.FlagKeyedHash)
+	for i := 0; i < len(padded); i += chunkSize {
+		n := guts.CompressChunk(padded[i:i+chunkSize], &kw, uint64(i/chunkSize), guts.FlagKeyedHash)
 		leaves = append(leaves, guts.ChainingValue(n))
 	}
 	levels := [][][8]uint32{leaves}
@@ -53,7 +52,7 @@ func refLevels(key *[32]byte, data []byte) [][][8]uint32 {
 func refRoot(key *[32]byte, data []byte) [32]byte {
 	kw := keyWords(key)
 	padded := pad1024(data)
-	if len(padded) == ChunkSize {
+	if len(padded) == chunkSize {
 		n := guts.CompressChunk(padded, &kw, 0, guts.FlagKeyedHash)
 		n.Flags |= guts.FlagRoot
 		return wordsRoot(guts.CompressNode(n))
@@ -131,9 +130,9 @@ func TestCommitmentRootIsTreeRoot(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	var sizes []int
 	for _, chunks := range []int{1, 2, 3, 4, 5, 7, 8, 10, 16, 17, 31, 32, 33, 48, 64, 100, 129, 300} {
-		sizes = append(sizes, chunks*ChunkSize)
+		sizes = append(sizes, chunks*chunkSize)
 	}
-	sizes = append(sizes, 1, 63, 64, 65, 1023, 1025, 2047, 5000, 16*ChunkSize+1, 40*ChunkSize-3, 300*ChunkSize+17)
+	sizes = append(sizes, 1, 63, 64, 65, 1023, 1025, 2047, 5000, 16*chunkSize+1, 40*chunkSize-3, 300*chunkSize+17)
 	for _, size := range sizes {
 		data := randBytes(rng, size)
 		h := blake3.New(32, key[:])
@@ -144,7 +143,7 @@ func TestCommitmentRootIsTreeRoot(t *testing.T) {
 		assert.Equal(t, want, refRoot(key, data), "size %d: reference tree", size)
 		n := numChunks(size)
 		for _, leaves := range [][]uint64{{0}, {n - 1}} {
-			p, err := BuildMerkleProof(key, data, leaves)
+			p, err := buildMerkleProof(key, data, leaves)
 			require.NoError(t, err)
 			assert.Equal(t, want, p.Root, "size %d leaves %v", size, leaves)
 		}
@@ -155,7 +154,7 @@ func TestCommitmentRootIsTreeRoot(t *testing.T) {
 func TestCommitmentRootsTogether(t *testing.T) {
 	key := testKey(3)
 	rng := rand.New(rand.NewPCG(3, 3))
-	datas := [][]byte{randBytes(rng, 100), randBytes(rng, 37*ChunkSize+5), randBytes(rng, 16*ChunkSize), nil, randBytes(rng, 1)}
+	datas := [][]byte{randBytes(rng, 100), randBytes(rng, 37*chunkSize+5), randBytes(rng, 16*chunkSize), nil, randBytes(rng, 1)}
 	roots := make([][32]byte, len(datas))
 	ptrs := make([]*[32]byte, len(datas))
 	for i := range roots {
@@ -178,13 +177,13 @@ func TestCommitmentRootKeyMatters(t *testing.T) {
 
 func checkAgainstReference(t *testing.T, key *[32]byte, data []byte, leaves []uint64) MerkleProof {
 	t.Helper()
-	p, err := BuildMerkleProof(key, data, leaves)
+	p, err := buildMerkleProof(key, data, leaves)
 	require.NoError(t, err)
 	padded := pad1024(data)
 	require.Equal(t, numChunks(len(data)), p.TotalLeaves)
 	require.Equal(t, leaves, p.LeafIndices)
 	for i, l := range leaves {
-		require.Equal(t, padded[l*ChunkSize:(l+1)*ChunkSize], p.LeafData[i])
+		require.Equal(t, padded[l*chunkSize:(l+1)*chunkSize], p.LeafData[i])
 	}
 	require.Equal(t, refRoot(key, data), p.Root)
 	require.Equal(t, refSiblings(key, data, leaves), p.Siblings, "chunks %d leaves %v", p.TotalLeaves, leaves)
@@ -196,7 +195,7 @@ func TestBuildMerkleProofAllSubsets(t *testing.T) {
 	key := testKey(3)
 	rng := rand.New(rand.NewPCG(2, 2))
 	for chunks := 1; chunks <= 9; chunks++ {
-		data := randBytes(rng, chunks*ChunkSize-rng.IntN(ChunkSize))
+		data := randBytes(rng, chunks*chunkSize-rng.IntN(chunkSize))
 		for mask := 1; mask < 1<<chunks; mask++ {
 			var leaves []uint64
 			for i := range chunks {
@@ -214,7 +213,7 @@ func TestBuildMerkleProofRandomSubsets(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	// Sizes past MaxSIMD·2 chunks exercise the library's multi-core eigentree.
 	for _, chunks := range []int{11, 16, 17, 32, 33, 63, 64, 65, 100, 257, 600} {
-		data := randBytes(rng, chunks*ChunkSize-rng.IntN(2)*rng.IntN(ChunkSize))
+		data := randBytes(rng, chunks*chunkSize-rng.IntN(2)*rng.IntN(chunkSize))
 		for range 6 {
 			leaves := randomSubset(rng, uint64(chunks), 1+rng.IntN(6))
 			checkAgainstReference(t, key, data, leaves)
@@ -237,12 +236,12 @@ func randomSubset(rng *rand.Rand, n uint64, count int) []uint64 {
 
 func TestBuildMerkleProofRejectsBadInput(t *testing.T) {
 	key := testKey(5)
-	data := make([]byte, 3*ChunkSize)
+	data := make([]byte, 3*chunkSize)
 	for _, leaves := range [][]uint64{nil, {3}, {1, 1}, {2, 1}} {
-		_, err := BuildMerkleProof(key, data, leaves)
+		_, err := buildMerkleProof(key, data, leaves)
 		requireRuleErr(t, err, ErrBadInput)
 	}
-	_, err := BuildMerkleProof(key, nil, []uint64{0})
+	_, err := buildMerkleProof(key, nil, []uint64{0})
 	requireRuleErr(t, err, ErrBadInput)
 }
 
@@ -260,7 +259,7 @@ func cloneProof(p MerkleProof) MerkleProof {
 func TestMerkleProofVerifyRejectsTampering(t *testing.T) {
 	key := testKey(6)
 	rng := rand.New(rand.NewPCG(4, 4))
-	data := randBytes(rng, 37*ChunkSize+100)
+	data := randBytes(rng, 37*chunkSize+100)
 	good := checkAgainstReference(t, key, data, []uint64{0, 5, 6, 20, 37})
 	require.NotEmpty(t, good.Siblings)
 
@@ -280,12 +279,12 @@ func TestMerkleProofVerifyRejectsTampering(t *testing.T) {
 	}
 	for i := range good.LeafData {
 		for range 8 {
-			at := rng.IntN(ChunkSize)
+			at := rng.IntN(chunkSize)
 			mutate("leaf byte", func(p *MerkleProof) { p.LeafData[i][at] ^= 0x40 }, bad...)
 		}
 		mutate("leaf index +1", func(p *MerkleProof) { p.LeafIndices[i]++ }, bad...)
 		mutate("leaf index -1", func(p *MerkleProof) { p.LeafIndices[i]-- }, bad...)
-		mutate("short leaf", func(p *MerkleProof) { p.LeafData[i] = p.LeafData[i][:ChunkSize-1] }, ErrBadEncoding)
+		mutate("short leaf", func(p *MerkleProof) { p.LeafData[i] = p.LeafData[i][:chunkSize-1] }, ErrBadEncoding)
 		mutate("long leaf", func(p *MerkleProof) { p.LeafData[i] = append(p.LeafData[i], 0) }, ErrBadEncoding)
 		mutate("missing leaf", func(p *MerkleProof) {
 			p.LeafData = slices.Delete(p.LeafData, i, i+1)
@@ -303,12 +302,12 @@ func TestMerkleProofVerifyRejectsTampering(t *testing.T) {
 	mutate("swapped siblings", func(p *MerkleProof) { p.Siblings[0], p.Siblings[1] = p.Siblings[1], p.Siblings[0] }, bad...)
 	mutate("no siblings", func(p *MerkleProof) { p.Siblings = nil }, bad...)
 	mutate("extra leaf", func(p *MerkleProof) {
-		p.LeafData = append(p.LeafData, make([]byte, ChunkSize))
+		p.LeafData = append(p.LeafData, make([]byte, chunkSize))
 		p.LeafIndices = append(p.LeafIndices, 30)
 	}, bad...)
 	mutate("extra genuine leaf", func(p *MerkleProof) {
 		// A leaf with its true data still changes which siblings are needed.
-		p.LeafData = append(p.LeafData, pad1024(data)[30*ChunkSize:31*ChunkSize])
+		p.LeafData = append(p.LeafData, pad1024(data)[30*chunkSize:31*chunkSize])
 		p.LeafIndices = append(p.LeafIndices, 30)
 	}, bad...)
 	mutate("unsorted", func(p *MerkleProof) {
@@ -341,7 +340,7 @@ func TestMerkleProofSingleLeaf(t *testing.T) {
 
 func TestMerkleProofVerifyNeverPanics(t *testing.T) {
 	key := testKey(9)
-	leaf := make([]byte, ChunkSize)
+	leaf := make([]byte, chunkSize)
 	for _, p := range []MerkleProof{
 		{},
 		{LeafData: [][]byte{leaf}},
@@ -370,7 +369,7 @@ func TestRowLeaves(t *testing.T) {
 		{1, 1, 0, 0},
 		{1024, 1, 1, 1},
 	} {
-		first, last := RowLeaves(tc.row, tc.k)
+		first, last := rowLeaves(tc.row, tc.k)
 		assert.Equal(t, [2]uint64{tc.first, tc.last}, [2]uint64{first, last}, "row %d k %d", tc.row, tc.k)
 	}
 }
@@ -403,10 +402,10 @@ func TestOpenRowsVerifyRows(t *testing.T) {
 				sets = append(sets, tile)
 			}
 			for _, set := range sets {
-				mp, err := OpenRows(key, data, k, set)
+				mp, err := openRows(key, data, k, set)
 				require.NoError(t, err)
 				require.Equal(t, CommitmentRoot(key, data), mp.Proof.Root)
-				got, err := mp.VerifyRows(key, uint64(rows), uint64(k))
+				got, err := mp.verifyRows(key, uint64(rows), uint64(k))
 				require.NoError(t, err, "k %d rows %d set %v", k, rows, set)
 				require.Len(t, got, len(set))
 				for i, r := range set {
@@ -427,15 +426,15 @@ func TestVerifyRowsRejects(t *testing.T) {
 	const rows, k = 40, 100
 	data := randomMatrix(rng, rows, k)
 	set := []uint64{3, 4, 10, 11, 25} // chunks {0, 1, 2} of 0..3
-	good, err := OpenRows(key, data, k, set)
+	good, err := openRows(key, data, k, set)
 	require.NoError(t, err)
-	_, err = good.VerifyRows(key, rows, k)
+	_, err = good.verifyRows(key, rows, k)
 	require.NoError(t, err)
 
 	check := func(mp MatrixMerkleProof, totalRows, k uint64, codes ...ErrorCode) {
 		t.Helper()
 		require.NotPanics(t, func() {
-			_, err := mp.VerifyRows(key, totalRows, k)
+			_, err := mp.verifyRows(key, totalRows, k)
 			requireRuleErr(t, err, codes...)
 		})
 	}
@@ -463,27 +462,34 @@ func TestVerifyRowsRejects(t *testing.T) {
 	// but what comes back is row 2's true bytes: openings cannot lie.
 	mp = clone()
 	mp.RowIndices[0] = 2
-	got, err := mp.VerifyRows(key, rows, k)
+	got, err := mp.verifyRows(key, rows, k)
 	require.NoError(t, err)
 	for j := range k {
 		require.Equal(t, int8(data[2*k+j]), got[0][j])
 	}
 
 	// Wrong shapes: the tree size no longer matches.
-	check(good, rows+11, k, bad)
-	check(good, rows, k+30, bad)
-	check(good, 0, k, ErrBadParams)
-	check(good, rows, 0, ErrBadParams)
-	check(good, math.MaxUint64, 2, ErrBadParams)
+	check(good, rows+11, k, ErrTreeSize)
+	check(good, rows, k+30, ErrTreeSize)
+	check(good, 0, k, ErrShape)
+	check(good, rows, 0, ErrShape)
+	check(good, math.MaxUint64, 2, ErrShape)
+	// A shape with the same number of chunks (40×100 and 39×100 both pad to
+	// 4) passes the size check, and the rows are still where they were.
+	_, err = good.verifyRows(key, rows-1, k)
+	require.NoError(t, err)
+	mp = clone()
+	mp.Proof.TotalLeaves++
+	check(mp, rows, k, ErrTreeSize)
 
 	// A genuine Merkle proof that opens one chunk too many, or too few.
 	leaves := slices.Clone(good.Proof.LeafIndices)
 	require.Equal(t, []uint64{0, 1, 2}, leaves)
-	extra, err := BuildMerkleProof(key, data, append(leaves, 3))
+	extra, err := buildMerkleProof(key, data, append(leaves, 3))
 	require.NoError(t, err)
 	require.NoError(t, extra.Verify(key))
 	check(MatrixMerkleProof{Proof: extra, RowIndices: set}, rows, k, bad)
-	fewer, err := BuildMerkleProof(key, data, leaves[:len(leaves)-1])
+	fewer, err := buildMerkleProof(key, data, leaves[:len(leaves)-1])
 	require.NoError(t, err)
 	check(MatrixMerkleProof{Proof: fewer, RowIndices: set}, rows, k, bad)
 
@@ -495,7 +501,7 @@ func TestVerifyRowsRejects(t *testing.T) {
 	// A forged k making one row span an enormous number of chunks must fail
 	// fast, without materialising the chunk list.
 	huge := MatrixMerkleProof{Proof: MerkleProof{
-		LeafData: [][]byte{make([]byte, ChunkSize)}, LeafIndices: []uint64{0}, TotalLeaves: 1 << 40,
+		LeafData: [][]byte{make([]byte, chunkSize)}, LeafIndices: []uint64{0}, TotalLeaves: 1 << 40,
 	}, RowIndices: []uint64{0}}
 	check(huge, 1, 1<<50, bad)
 }
@@ -510,19 +516,19 @@ func TestOpenRowsRejectsBadInput(t *testing.T) {
 		{0, []uint64{0}}, {-1, []uint64{0}}, {3, []uint64{0}}, // 70 is not a multiple of 3
 		{7, nil}, {7, []uint64{10}}, {7, []uint64{2, 2}}, {7, []uint64{3, 2}},
 	} {
-		_, err := OpenRows(key, data, tc.k, tc.rows)
+		_, err := openRows(key, data, tc.k, tc.rows)
 		requireRuleErr(t, err, ErrBadInput)
 	}
-	_, err := OpenRows(key, nil, 7, []uint64{0})
+	_, err := openRows(key, nil, 7, []uint64{0})
 	requireRuleErr(t, err, ErrBadInput)
 }
 
 func TestBuildMerkleProofDoesNotAliasData(t *testing.T) {
 	key := testKey(13)
-	data := bytes.Repeat([]byte{1}, 3*ChunkSize)
-	p, err := BuildMerkleProof(key, data, []uint64{1})
+	data := bytes.Repeat([]byte{1}, 3*chunkSize)
+	p, err := buildMerkleProof(key, data, []uint64{1})
 	require.NoError(t, err)
-	data[ChunkSize] = 9
+	data[chunkSize] = 9
 	require.Equal(t, byte(1), p.LeafData[0][0])
 }
 
@@ -545,7 +551,7 @@ func BenchmarkOpenRows(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := OpenRows(key, data, k, tile); err != nil {
+		if _, err := openRows(key, data, k, tile); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -559,10 +565,10 @@ func BenchmarkVerifyRows(b *testing.B) {
 	for i := range tile {
 		tile[i] = uint64(1000 + i)
 	}
-	mp, err := OpenRows(key, data, k, tile)
+	mp, err := openRows(key, data, k, tile)
 	require.NoError(b, err)
 	for b.Loop() {
-		if _, err := mp.VerifyRows(key, rows, k); err != nil {
+		if _, err := mp.verifyRows(key, rows, k); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -570,19 +576,17 @@ func BenchmarkVerifyRows(b *testing.B) {
 
 // A miner opens two rows of a 3×1500 matrix; a verifier that knows only the
 // job key, the root and the shape gets the rows back.
-func ExampleOpenRows() {
+func TestOpenRowsStraddlingChunks(t *testing.T) {
 	var key [32]byte // the job key (PROTOCOL.md §3)
 	data := make([]byte, 3*1500)
 	data[1500] = 0xFF // row 1 starts with -1
-	mp, err := OpenRows(&key, data, 1500, []uint64{1, 2})
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(mp.Proof.Root == CommitmentRoot(&key, data), mp.Proof.LeafIndices)
+	mp, err := openRows(&key, data, 1500, []uint64{1, 2})
+	require.NoError(t, err)
+	assert.Equal(t, CommitmentRoot(&key, data), mp.Proof.Root)
+	assert.Equal(t, []uint64{1, 2, 3, 4}, mp.Proof.LeafIndices)
 
-	rows, err := mp.VerifyRows(&key, 3, 1500)
-	fmt.Println(err, rows[0][0], len(rows[1]))
-	// Output:
-	// true [1 2 3 4]
-	// <nil> -1 1500
+	rows, err := mp.verifyRows(&key, 3, 1500)
+	require.NoError(t, err)
+	assert.Equal(t, int8(-1), rows[0][0])
+	assert.Len(t, rows[1], 1500)
 }

@@ -1,12 +1,13 @@
 package pouw
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
 )
 
 // Found is one winning tile, reported through MinerConfig.OnProof.
@@ -28,10 +29,10 @@ type MinerConfig struct {
 	Jobs    JobSource // required
 	Profile Profile   // Local when zero
 	Policy  Policy    // DefaultPolicy{} when nil
-	Kernel  Kernel    // DefaultKernel() when nil
-	// OnProof is called once per winning tile, synchronously from the
-	// goroutine that computed the product: hand long work (disk, network)
-	// to another goroutine.
+	// OnProof is called once per distinct winning tile, after its proof
+	// has passed Verify, synchronously from the goroutine that computed the
+	// product: it must not block (hand disk and network work to another
+	// goroutine, as ProofWriter and the gateway client do).
 	OnProof func(Found)
 }
 
@@ -39,74 +40,75 @@ type MinerConfig struct {
 // its shape fits the profile, mined. It is safe for concurrent use.
 type Miner struct {
 	cfg  MinerConfig
+	kern kernel
 	step atomic.Int64
 
-	mu    sync.Mutex
-	stats Stats
+	mu       sync.Mutex
+	stats    Stats
+	reported map[string]bool // IDs of the proofs handed to OnProof
 }
 
-// Stats are a Miner's running totals.
-type Stats struct {
-	Products       int64            // products computed, mined or not
-	Mined          int64            // products mined
-	UnminedReasons map[string]int64 // unmined products, by reason
-	MACs           uint64           // multiply-accumulates of all products (m·n·k)
-	MinedMACs      uint64           // multiply-accumulates inside tiles: the lottery's work
-	Tiles          int64            // tickets drawn
-	Proofs         int64            // winning tiles
-	Paused         int64            // unmined products for want of a job (the job source failed or paused)
-	Phases         Phases           // time in each phase, summed over products
-	ByRole         map[string]RoleStats
-}
-
-// RoleStats are the totals of one Tag.Role.
-type RoleStats struct {
-	Products, Mined int64
-	MACs, MinedMACs uint64
-	Tiles, Proofs   int64
-}
-
-// Unmined is the number of products computed without mining.
-func (s Stats) Unmined() int64 { return s.Products - s.Mined }
-
-// NewMiner starts a mining session.
+// NewMiner starts a mining session. It checks the configuration and, when
+// the job source already has a job, that the job can be mined (a known,
+// minable certificate version and a usable target), so a bad job fails
+// here, not on the first product.
 func NewMiner(cfg MinerConfig) (*Miner, error) {
 	if cfg.Jobs == nil {
-		return nil, errors.New("pouw: MinerConfig.Jobs is nil")
+		return nil, ruleErr(ErrBadInput, "MinerConfig.Jobs is nil")
 	}
 	if cfg.Profile == 0 {
 		cfg.Profile = Local
 	}
-	if cfg.Profile != Local && cfg.Profile != Pearl {
-		return nil, fmt.Errorf("pouw: unknown profile %d", int(cfg.Profile))
+	if err := cfg.Profile.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = DefaultPolicy{}
 	}
-	if cfg.Kernel == nil {
-		cfg.Kernel = DefaultKernel()
+	if job, err := cfg.Jobs.CurrentJob(); err == nil {
+		if err := checkJob(job); err != nil {
+			return nil, fmt.Errorf("the job source's job: %w", err)
+		}
 	}
-	return &Miner{cfg: cfg}, nil
+	return &Miner{cfg: cfg, kern: gemmKernel{}, reported: map[string]bool{}}, nil
+}
+
+// checkJob reports a job that cannot be mined.
+func checkJob(job Job) error {
+	if err := checkMinable(job.CertVersion); err != nil {
+		return err
+	}
+	_, err := job.Target()
+	return err
 }
 
 // Profile is the profile the miner mines under.
 func (m *Miner) Profile() Profile { return m.cfg.Profile }
 
-// Kernel is the kernel the miner multiplies with.
-func (m *Miner) Kernel() Kernel { return m.cfg.Kernel }
+// Kernel names the implementation the miner multiplies with:
+// "avx512-vnni", "avx2" or "generic".
+func (m *Miner) Kernel() string {
+	if _, ok := m.kern.(gemmKernel); ok {
+		return gemm.Name()
+	}
+	return fmt.Sprintf("%T", m.kern)
+}
 
 // SetStep records the training step, written into the meta of later proofs.
 func (m *Miner) SetStep(step int64) { m.step.Store(step) }
 
 // MatMul computes the exact product of a (m×k) and bt = Bᵀ (n×k), mining it
 // when it fits the profile and a job is available. Every winning tile is
-// reported to OnProof before MatMul returns.
+// reported to OnProof before MatMul returns. Operands that do not match
+// their shapes or each other, or hold entries outside [−64, 64], are an
+// error; a product that cannot be mined is not: it is computed exactly and
+// returned with its Reason.
 //
 // A product whose k exceeds the protocol's 65536 is split along k into parts
 // that fit, each mined (and counted in Stats) as a product of its own; their
 // exact int32 products add up to the whole.
 func (m *Miner) MatMul(a, bt Matrix, tag Tag) (*Product, error) {
-	if err := checkShapes(a, bt); err != nil {
+	if err := checkOperands(a, bt); err != nil {
 		return nil, err
 	}
 	if a.Cols > maxInner && a.Rows > 0 && bt.Rows > 0 {
@@ -115,44 +117,41 @@ func (m *Miner) MatMul(a, bt Matrix, tag Tag) (*Product, error) {
 	return m.matMulOne(a, bt, tag)
 }
 
+// matMulOne mines one product on checked operands with k ≤ 65536.
 func (m *Miner) matMulOne(a, bt Matrix, tag Tag) (*Product, error) {
-	var p *Product
-	job, err := m.cfg.Jobs.CurrentJob()
-	paused := err != nil
-	if err == nil && job.CertVersion != CertSalted {
-		// A job this miner cannot mine must not stop training: the product
-		// is still owed, so it is computed and counted as unmined.
-		err = ruleErr(ErrUnsupportedVersion, "job certificate version %d is not mined (only %d)", job.CertVersion, CertSalted)
+	p, job, err := m.mine(a, bt)
+	if err != nil {
+		return nil, err
 	}
-	if err == nil {
-		var cfg Config
-		cfg, err = m.cfg.Policy.Choose(m.cfg.Profile, a.Rows, a.Cols, bt.Rows)
-		if err == nil {
-			p, err = MineProduct(job, m.cfg.Profile, cfg, a, bt, m.cfg.Kernel)
-			if err != nil {
-				return nil, err
-			}
-		}
-	}
-	if p == nil {
-		// No job or no configuration: the product is still owed, exactly.
-		if verr := a.checkInt7("A"); verr != nil {
-			return nil, verr
-		}
-		if verr := bt.checkInt7("Bᵀ"); verr != nil {
-			return nil, verr
-		}
-		start := time.Now()
-		c, merr := Multiply(m.cfg.Kernel, a, bt)
-		if merr != nil {
-			return nil, merr
-		}
-		p = &Product{M: a.Rows, N: bt.Rows, K: a.Cols, C: c, Unmined: err.Error()}
-		p.Phases.GEMM = time.Since(start)
-	}
-	m.record(p, tag, paused)
+	m.record(p, tag)
 	m.report(p, job, tag)
 	return p, nil
+}
+
+// mine computes the product, mined when a job and a configuration allow.
+func (m *Miner) mine(a, bt Matrix) (*Product, Job, error) {
+	job, err := m.cfg.Jobs.CurrentJob()
+	if err != nil {
+		return unminedProduct(a, bt, m.kern, ruleErr(ErrNoJob, "%v", err)), job, nil
+	}
+	if err := checkJob(job); err != nil {
+		// A job this miner cannot mine must not stop training: the
+		// product is still owed.
+		return unminedProduct(a, bt, m.kern, err), job, nil
+	}
+	cfg, err := m.cfg.Policy.Choose(m.cfg.Profile, a.Rows, a.Cols, bt.Rows)
+	if err != nil {
+		return unminedProduct(a, bt, m.kern, err), job, nil
+	}
+	// A configuration that meets Pearl's rules is always mined (and
+	// verified) under Pearl's rank-penalised bound: its proofs are Pearl
+	// proofs, whatever the session's profile.
+	profile := requiredProfile(cfg, uint64(a.Rows), uint64(bt.Rows))
+	if m.cfg.Profile == Pearl {
+		profile = Pearl
+	}
+	p, err := mineProduct(job, profile, cfg, a, bt, m.kern)
+	return p, job, err
 }
 
 // maxSplitInner bounds k for a split product: the sum of the parts is exact
@@ -165,7 +164,7 @@ const maxSplitInner = (1 << 31) / (64 * 64)
 func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
 	k := a.Cols
 	if k >= maxSplitInner {
-		return nil, ruleErr(ErrBadInput, "k=%d: the int32 product of int7 operands may overflow beyond k=%d", k, maxSplitInner-1)
+		return nil, ruleErr(ErrInnerDim, "k=%d: the int32 product of int7 operands may overflow beyond k=%d", k, maxSplitInner-1)
 	}
 	parts := (k + maxInner - 1) / maxInner
 	step := (k + parts - 1) / parts
@@ -188,35 +187,32 @@ func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
 		}
 		if !p.Mined {
 			whole.Mined = false
-			if whole.Unmined == "" {
-				whole.Unmined = p.Unmined
+			if whole.Reason == nil {
+				whole.Reason = p.Reason
 			}
 		}
-		whole.Tickets = append(whole.Tickets, p.Tickets...)
+		whole.Tiles += p.Tiles
+		whole.tickets = append(whole.tickets, p.tickets...)
 		whole.Wins = append(whole.Wins, p.Wins...)
+		whole.SelfCheckFailures += p.SelfCheckFailures
+		if whole.SelfCheckErr == nil {
+			whole.SelfCheckErr = p.SelfCheckErr
+		}
 		whole.MACs += p.MACs
+		whole.ExpectedWins += p.ExpectedWins
 		whole.Phases.Add(p.Phases)
 	}
 	return whole, nil
 }
 
-// columns copies columns [lo, hi) of x.
-func (x Matrix) columns(lo, hi int) Matrix {
-	out := Matrix{Rows: x.Rows, Cols: hi - lo, Data: make([]int8, x.Rows*(hi-lo))}
-	for i := 0; i < x.Rows; i++ {
-		copy(out.Data[i*out.Cols:(i+1)*out.Cols], x.Data[i*x.Cols+lo:i*x.Cols+hi])
-	}
-	return out
-}
-
-func (m *Miner) record(p *Product, tag Tag, paused bool) {
+func (m *Miner) record(p *Product, tag Tag) {
 	macs := uint64(p.M) * uint64(p.N) * uint64(p.K)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := &m.stats
 	if s.ByRole == nil {
 		s.ByRole = map[string]RoleStats{}
-		s.UnminedReasons = map[string]int64{}
+		s.Unmined = map[UnminedReason]int64{}
 	}
 	r := s.ByRole[tag.Role]
 	s.Products++
@@ -228,13 +224,17 @@ func (m *Miner) record(p *Product, tag Tag, paused bool) {
 		r.Mined++
 		s.MinedMACs += p.MACs
 		r.MinedMACs += p.MACs
-		s.Tiles += int64(len(p.Tickets))
-		r.Tiles += int64(len(p.Tickets))
-		s.Proofs += int64(len(p.Wins))
-		r.Proofs += int64(len(p.Wins))
+		s.Tiles += int64(p.Tiles)
+		r.Tiles += int64(p.Tiles)
+		s.ExpectedProofs += p.ExpectedWins
+		s.SelfCheckFailures += int64(p.SelfCheckFailures)
+		if p.SelfCheckErr != nil {
+			s.LastSelfCheck = p.SelfCheckErr
+		}
 	} else {
-		s.UnminedReasons[p.Unmined]++
-		if paused {
+		code := CodeOf(p.Reason)
+		s.Unmined[UnminedReason{Code: code, M: p.M, K: p.K, N: p.N}]++
+		if code == ErrNoJob {
 			s.Paused++
 		}
 	}
@@ -242,25 +242,38 @@ func (m *Miner) record(p *Product, tag Tag, paused bool) {
 	s.Phases.Add(p.Phases)
 }
 
+// report hands each new win to OnProof, with the meta of its product, and
+// counts it; a proof already reported is counted as a duplicate instead.
 func (m *Miner) report(p *Product, job Job, tag Tag) {
-	if m.cfg.OnProof == nil || len(p.Wins) == 0 {
+	if len(p.Wins) == 0 {
 		return
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	for _, w := range p.Wins {
-		meta := map[string]any{"time": now, "step": m.step.Load(), "shape": fmt.Sprintf("%dx%dx%d", p.M, p.K, p.N)}
+	for i := range p.Wins {
+		w := &p.Wins[i]
+		w.Proof.Meta = map[string]any{"time": now, "step": m.step.Load(), "shape": fmt.Sprintf("%dx%dx%d", p.M, p.K, p.N)}
 		if tag.Role != "" {
-			meta["role"] = tag.Role
+			w.Proof.Meta["role"] = tag.Role
 		}
 		if tag.Node != "" {
-			meta["node"] = tag.Node
+			w.Proof.Meta["node"] = tag.Node
 		}
-		m.cfg.OnProof(Found{
-			Proof:     &Proof{Plain: w.Proof, Job: job, Profile: m.cfg.Profile, Meta: meta},
-			Ticket:    w.Ticket,
-			RowOffset: w.RowOffset,
-			ColOffset: w.ColOffset,
-		})
+		id, err := w.Proof.ID()
+		m.mu.Lock()
+		dup := err == nil && m.reported[id]
+		if dup {
+			m.stats.Duplicates++
+		} else {
+			m.reported[id] = true
+			m.stats.Proofs++
+			r := m.stats.ByRole[tag.Role]
+			r.Proofs++
+			m.stats.ByRole[tag.Role] = r
+		}
+		m.mu.Unlock()
+		if !dup && m.cfg.OnProof != nil {
+			m.cfg.OnProof(*w)
+		}
 	}
 }
 
@@ -269,10 +282,7 @@ func (m *Miner) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.stats
-	s.UnminedReasons = maps.Clone(m.stats.UnminedReasons)
+	s.Unmined = maps.Clone(m.stats.Unmined)
 	s.ByRole = maps.Clone(m.stats.ByRole)
 	return s
 }
-
-// DefaultKernel returns the fastest kernel available on this machine.
-func DefaultKernel() Kernel { return Kernels()[0] }

@@ -2,14 +2,10 @@ package pouw
 
 import (
 	"encoding/binary"
-	"runtime"
-	"sync"
 
 	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
-
-	"lukechampine.com/blake3/guts"
 )
 
 // Noise labels of the PRF (§4), zero-padded to 32 bytes.
@@ -21,18 +17,6 @@ var (
 func noiseLabel(s string) (l [32]byte) {
 	copy(l[:], s)
 	return l
-}
-
-// keyedHash64 is BLAKE3 keyed with key over exactly one 64-byte message: a
-// single compression, no allocation. The PRF, the salted commitments and the
-// ticket are all messages of this size.
-func keyedHash64(key *[32]byte, msg *[64]byte) [32]byte {
-	n := guts.Node{CV: keyWords(key)}
-	n.Block = guts.BytesToWords(*msg)
-	n.BlockLen = guts.BlockSize
-	n.Flags = guts.FlagChunkStart | guts.FlagChunkEnd | guts.FlagRoot | guts.FlagKeyedHash
-	words := guts.CompressNode(n)
-	return cvBytes([8]uint32(words[:8]))
 }
 
 // prf is G(key, label, slot, index) of §4: the keyed hash of eight int32
@@ -118,38 +102,17 @@ func prfWords(key, label *[32]byte, slot int, first uint32, n int, out *[8][16]u
 	hash16.Sum16(&kw, &msgs, out)
 }
 
-// parallelRange calls fn on disjoint ranges covering [0, n), on up to
-// GOMAXPROCS goroutines, each range at least grain long. The results of the
-// callers never depend on the split.
-func parallelRange(n, grain int, fn func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n/max(grain, 1))
-	if parts <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 0; p < parts; p++ {
-		lo, hi := p*n/parts, (p+1)*n/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
-
-// NoisePair is the sparse ±1 pair of one line l of k: the sparse factor
+// noisePair is the sparse ±1 pair of one line l of k: the sparse factor
 // (E_AR for A, E_BL for B) holds +1 at First and −1 at Second.
-type NoisePair struct {
-	First, Second uint16
+type noisePair struct {
+	first, second uint16
 }
 
 // sparsePairs returns the k pairs of a sparse noise factor (§4):
 // u = u32 at bytes 4(l%8) of G(key, label, 1, l/8), first = u & (r−1),
 // second = first XOR (1 + mulhi32(r−1, u)), which is never first.
-func sparsePairs(key, label *[32]byte, k, r int) []NoisePair {
-	pairs := make([]NoisePair, k)
+func sparsePairs(key, label *[32]byte, k, r int) []noisePair {
+	pairs := make([]noisePair, k)
 	for b := 0; b < sparseBatches(k); b++ {
 		sparseBatch(pairs, key, label, r, b)
 	}
@@ -160,7 +123,7 @@ func sparsePairs(key, label *[32]byte, k, r int) []NoisePair {
 func sparseBatches(k int) int { return (k + 127) / 128 }
 
 // sparseBatch sets pairs [128·b, 128·b+128) (fewer at the end).
-func sparseBatch(pairs []NoisePair, key, label *[32]byte, r, b int) {
+func sparseBatch(pairs []noisePair, key, label *[32]byte, r, b int) {
 	l0, k := 128*b, len(pairs)
 	var words [8][16]uint32
 	prfWords(key, label, 1, uint32(l0/8), min(16, (k-l0+7)/8), &words)
@@ -168,23 +131,23 @@ func sparseBatch(pairs []NoisePair, key, label *[32]byte, r, b int) {
 		u := words[l%8][(l-l0)/8]
 		first := u & uint32(r-1)
 		hi := uint32((uint64(r-1) * uint64(u)) >> 32)
-		pairs[l] = NoisePair{First: uint16(first), Second: uint16(first ^ (1 + hi))}
+		pairs[l] = noisePair{first: uint16(first), second: uint16(first ^ (1 + hi))}
 	}
 }
 
-// addNoiseRow sets dst[l] = src[l] + f[pairs[l].First] − f[pairs[l].Second]:
+// addNoiseRow sets dst[l] = src[l] + f[pairs[l].first] − f[pairs[l].second]:
 // one row of A' = A + E_AL·E_AR (or of B'ᵀ), formed without multiplications.
 // With src in [−64, 64] and f in [−32, 31] the result lies in [−127, 127].
-func addNoiseRow(dst, src, f []int8, pairs []NoisePair) {
+func addNoiseRow(dst, src, f []int8, pairs []noisePair) {
 	for l, p := range pairs {
-		dst[l] = src[l] + f[p.First] - f[p.Second]
+		dst[l] = src[l] + f[p.first] - f[p.second]
 	}
 }
 
 // noisyRows sets dst (rows×k) to src plus the noise f·E (§4.3): row i is
 // src[i] + f[i][first(l)] − f[i][second(l)], formed with byte table look-ups
 // (64 entries per instruction with AVX-512 VBMI) on all cores.
-func noisyRows(dst, src []int8, f []int8, pairs []NoisePair, rows, k, r int) {
+func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 	if r > 128 { // beyond the byte look-up kernel: plain Go
 		parallelRange(rows, 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -195,7 +158,7 @@ func noisyRows(dst, src []int8, f []int8, pairs []NoisePair, rows, k, r int) {
 	}
 	first, second := make([]uint8, k), make([]uint8, k)
 	for l, p := range pairs[:k] {
-		first[l], second[l] = uint8(p.First), uint8(p.Second)
+		first[l], second[l] = uint8(p.first), uint8(p.second)
 	}
 	parallelRange(rows, 16, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -208,38 +171,38 @@ func noisyRows(dst, src []int8, f []int8, pairs []NoisePair, rows, k, r int) {
 // as the inputs and live only during MineProduct.
 var operands = bufcache.New[int8](4)
 
-// Noise holds the four noise factors of one product (§4): the dense E_AL
+// noise holds the four noise factors of one product (§4): the dense E_AL
 // (m×r) and E_BRᵀ (n×r), and the sparse pairs of E_AR (r×k) and E_BL (k×r).
-type Noise struct {
-	Rank   int
-	AL     []int8 // m×r, row-major
-	BRT    []int8 // n×r, row-major: row j belongs to column j of B
-	PairsA []NoisePair
-	PairsB []NoisePair
+type noise struct {
+	rank   int
+	al     []int8 // m×r, row-major
+	brt    []int8 // n×r, row-major: row j belongs to column j of B
+	pairsA []noisePair
+	pairsB []noisePair
 }
 
-// NewNoise derives the noise of an m×k by k×n product of rank r from its seeds.
+// newNoise derives the noise of an m×k by k×n product of rank r from its seeds.
 // All four factors are generated in one pool of 16-hash batches on all cores:
 // one fan-out instead of one per factor, and the small ones no longer run
 // alone on one core.
-func NewNoise(s Seeds, m, n, k, r int) *Noise {
-	nz := &Noise{
-		Rank: r,
-		AL:   make([]int8, m*r), BRT: make([]int8, n*r),
-		PairsA: make([]NoisePair, k), PairsB: make([]NoisePair, k),
+func newNoise(s seeds, m, n, k, r int) *noise {
+	nz := &noise{
+		rank: r,
+		al:   make([]int8, m*r), brt: make([]int8, n*r),
+		pairsA: make([]noisePair, k), pairsB: make([]noisePair, k),
 	}
 	ba, bb, bs := denseBatches(m*r), denseBatches(n*r), sparseBatches(k)
 	parallelRange(ba+bb+2*bs, 8, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			switch b := t; {
 			case b < ba:
-				denseBatch(nz.AL, &s.SA, &labelA, b)
+				denseBatch(nz.al, &s.sA, &labelA, b)
 			case b < ba+bb:
-				denseBatch(nz.BRT, &s.SB, &labelB, b-ba)
+				denseBatch(nz.brt, &s.sB, &labelB, b-ba)
 			case b < ba+bb+bs:
-				sparseBatch(nz.PairsA, &s.SA, &labelA, r, b-ba-bb)
+				sparseBatch(nz.pairsA, &s.sA, &labelA, r, b-ba-bb)
 			default:
-				sparseBatch(nz.PairsB, &s.SB, &labelB, r, b-ba-bb-bs)
+				sparseBatch(nz.pairsB, &s.sB, &labelB, r, b-ba-bb-bs)
 			}
 		}
 	})

@@ -13,7 +13,7 @@ func TestBatchedNoiseMatchesPRF(t *testing.T) {
 	key := [32]byte{1, 2, 3}
 	for _, r := range []int{32, 64, 256} {
 		for _, rows := range []int{1, 5, 17, 40} {
-			got := NewNoise(Seeds{SA: key}, rows, 1, 1, r).AL
+			got := newNoise(seeds{sA: key}, rows, 1, 1, r).al
 			for i := 0; i < rows; i++ {
 				want := make([]int8, r)
 				denseNoiseRow(want, &key, &labelA, i)
@@ -27,7 +27,7 @@ func TestBatchedNoiseMatchesPRF(t *testing.T) {
 				u := binary.LittleEndian.Uint32(out[4*(l%8):])
 				first := u & uint32(r-1)
 				second := first ^ (1 + uint32((uint64(r-1)*uint64(u))>>32))
-				require.Equal(t, NoisePair{uint16(first), uint16(second)}, got[l], "r %d k %d l %d", r, k, l)
+				require.Equal(t, noisePair{uint16(first), uint16(second)}, got[l], "r %d k %d l %d", r, k, l)
 			}
 		}
 	}
@@ -36,14 +36,14 @@ func TestBatchedNoiseMatchesPRF(t *testing.T) {
 func TestTickets16MatchesTicket(t *testing.T) {
 	sA := [32]byte{9, 8, 7}
 	for _, n := range []int{1, 5, 16} {
-		js := make([]Jackpot, n)
+		js := make([]jackpot, n)
 		for i := range js {
 			for w := range js[i] {
 				js[i][w] = uint32(i*31 + w*7 + 1)
 			}
 		}
 		tickets16(js, &sA, func(i int, ticket [32]byte) {
-			require.Equal(t, js[i].Ticket(&sA), ticket)
+			require.Equal(t, js[i].ticket(&sA), ticket)
 		})
 	}
 }
@@ -58,23 +58,23 @@ func TestCentre6(t *testing.T) {
 	}
 }
 
-// NewNoise, one pool over all four factors, gives each factor as the
+// newNoise, one pool over all four factors, gives each factor as the
 // one-output PRF and the sparse generator give it alone.
 func TestNewNoiseMatchesFactors(t *testing.T) {
-	s := Seeds{SA: [32]byte{4}, SB: [32]byte{5}}
+	s := seeds{sA: [32]byte{4}, sB: [32]byte{5}}
 	for _, sh := range [][4]int{{1, 1, 1, 32}, {17, 300, 129, 32}, {40, 3, 1000, 64}, {600, 700, 2048, 32}} {
 		m, n, k, r := sh[0], sh[1], sh[2], sh[3]
-		nz := NewNoise(s, m, n, k, r)
+		nz := newNoise(s, m, n, k, r)
 		want := make([]int8, r)
 		for i := 0; i < m; i++ {
-			denseNoiseRow(want, &s.SA, &labelA, i)
-			require.Equal(t, want, nz.AL[i*r:(i+1)*r], "E_AL row %d", i)
+			denseNoiseRow(want, &s.sA, &labelA, i)
+			require.Equal(t, want, nz.al[i*r:(i+1)*r], "E_AL row %d", i)
 		}
 		for j := 0; j < n; j++ {
-			denseNoiseRow(want, &s.SB, &labelB, j)
-			require.Equal(t, want, nz.BRT[j*r:(j+1)*r], "E_BRᵀ row %d", j)
+			denseNoiseRow(want, &s.sB, &labelB, j)
+			require.Equal(t, want, nz.brt[j*r:(j+1)*r], "E_BRᵀ row %d", j)
 		}
-		require.Equal(t, sparsePairs(&s.SA, &labelA, k, r), nz.PairsA)
-		require.Equal(t, sparsePairs(&s.SB, &labelB, k, r), nz.PairsB)
+		require.Equal(t, sparsePairs(&s.sA, &labelA, k, r), nz.pairsA)
+		require.Equal(t, sparsePairs(&s.sB, &labelB, k, r), nz.pairsB)
 	}
 }

@@ -1,9 +1,7 @@
 package pouw
 
-import "fmt"
-
-// PatternSize is the serialised length of a periodic pattern (§2).
-const PatternSize = 6
+// patternSize is the serialised length of a periodic pattern (§2).
+const patternSize = 6
 
 // maxPatternPeriod bounds the span of a pattern (§2).
 const maxPatternPeriod = 1 << 24
@@ -11,24 +9,25 @@ const maxPatternPeriod = 1 << 24
 // patternDims is the number of (stride, length) dimensions in a pattern.
 const patternDims = 3
 
-// PatternDim is one dimension of a periodic pattern: Length indices Stride apart.
-type PatternDim struct {
-	Stride uint32
-	Length uint32
+// patternDim is one dimension of a periodic pattern: length indices stride apart.
+type patternDim struct {
+	stride uint32
+	length uint32
 }
 
 // Pattern describes the rows (or columns) of one tile relative to the tile's
 // offset: the index set {a·s0 + b·s1 + c·s2 : a < l0, b < l1, c < l2}.
-// A Pattern is always held in canonical form (what FromList produces and
-// DecodePattern accepts), so two equal index sets have equal Patterns.
+// Patterns are built by Contiguous, FromList and UnmarshalBinary, which hold
+// them in canonical form, so two equal index sets have equal Patterns. The
+// zero Pattern is not valid: no configuration accepts it.
 type Pattern struct {
-	Dims [patternDims]PatternDim
+	dims [patternDims]patternDim
 }
 
 // Contiguous returns the pattern of n consecutive indices [0, n).
 func Contiguous(n int) (Pattern, error) {
 	if n <= 0 || n > 256 {
-		return Pattern{}, ruleErr(ErrBadParams, "pattern: %d contiguous indices, want 1 to 256", n)
+		return Pattern{}, ruleErr(ErrPattern, "pattern: %d contiguous indices, want 1 to 256", n)
 	}
 	idx := make([]uint32, n)
 	for i := range idx {
@@ -43,45 +42,45 @@ func Contiguous(n int) (Pattern, error) {
 // progressions whose strides nest.
 func FromList(indices []uint32) (Pattern, error) {
 	if len(indices) == 0 {
-		return Pattern{}, ruleErr(ErrBadParams, "pattern: empty index list")
+		return Pattern{}, ruleErr(ErrPattern, "pattern: empty index list")
 	}
 	if indices[0] != 0 {
-		return Pattern{}, ruleErr(ErrBadParams, "pattern: index list starts at %d, want 0", indices[0])
+		return Pattern{}, ruleErr(ErrPattern, "pattern: index list starts at %d, want 0", indices[0])
 	}
 	for i := 1; i < len(indices); i++ {
 		if indices[i] <= indices[i-1] {
-			return Pattern{}, ruleErr(ErrBadParams, "pattern: indices not strictly ascending at position %d", i)
+			return Pattern{}, ruleErr(ErrPattern, "pattern: indices not strictly ascending at position %d", i)
 		}
 	}
 	// Peel off the outermost dimension each round: the smallest period p that
 	// splits the list into len/p shifted copies of its first p entries.
 	x := indices
-	var dims []PatternDim
+	var dims []patternDim
 	for len(x) > 1 {
 		p := smallestPeriod(x)
 		if p == 0 {
-			return Pattern{}, ruleErr(ErrBadParams, "pattern: %d indices are not periodic", len(x))
+			return Pattern{}, ruleErr(ErrPattern, "pattern: %d indices are not periodic", len(x))
 		}
-		dims = append(dims, PatternDim{Stride: x[p], Length: uint32(len(x) / p)})
+		dims = append(dims, patternDim{stride: x[p], length: uint32(len(x) / p)})
 		x = x[:p]
 	}
 	if len(dims) > patternDims {
-		return Pattern{}, ruleErr(ErrBadParams, "pattern: needs %d dimensions, at most %d allowed", len(dims), patternDims)
+		return Pattern{}, ruleErr(ErrPattern, "pattern: needs %d dimensions, at most %d allowed", len(dims), patternDims)
 	}
 	var pat Pattern
 	for i := range dims {
-		pat.Dims[i] = dims[len(dims)-1-i]
+		pat.dims[i] = dims[len(dims)-1-i]
 	}
 	period := uint64(1)
 	if len(dims) > 0 {
-		last := pat.Dims[len(dims)-1]
-		period = uint64(last.Stride) * uint64(last.Length)
+		last := pat.dims[len(dims)-1]
+		period = uint64(last.stride) * uint64(last.length)
 	}
 	if period > maxPatternPeriod {
-		return Pattern{}, ruleErr(ErrBadParams, "pattern: period %d exceeds %d", period, maxPatternPeriod)
+		return Pattern{}, ruleErr(ErrPattern, "pattern: period %d exceeds %d", period, maxPatternPeriod)
 	}
 	for i := len(dims); i < patternDims; i++ {
-		pat.Dims[i] = PatternDim{Stride: uint32(period), Length: 1}
+		pat.dims[i] = patternDim{stride: uint32(period), length: 1}
 	}
 	// A list FromList can split but the encoding cannot represent (strides
 	// that do not nest, lengths over 256) is rejected here.
@@ -112,55 +111,76 @@ func smallestPeriod(x []uint32) int {
 	return 0
 }
 
-// Encode returns the 6-byte serialisation (§2).
-func (p Pattern) Encode() [PatternSize]byte {
+// MarshalBinary returns the 6-byte serialisation (§2).
+func (p Pattern) MarshalBinary() ([]byte, error) {
 	b, err := p.encode()
 	if err != nil {
-		// Patterns are only built by FromList and DecodePattern, which both
-		// validate; an invalid one is a programming error in this package.
-		panic(fmt.Sprintf("pouw: encoding invalid pattern %v: %v", p.Dims, err))
+		return nil, err
 	}
+	return b[:], nil
+}
+
+// UnmarshalBinary parses a 6-byte pattern strictly (see decodePattern); on
+// error p is left unchanged.
+func (p *Pattern) UnmarshalBinary(b []byte) error {
+	q, err := decodePattern(b)
+	if err == nil {
+		*p = q
+	}
+	return err
+}
+
+// canonical reports a pattern that cannot be encoded (the zero Pattern).
+func (p Pattern) canonical() error {
+	_, err := p.encode()
+	return err
+}
+
+// bytes is the serialisation of a pattern already known to be canonical;
+// a pattern that is not gives zero bytes.
+func (p Pattern) bytes() [patternSize]byte {
+	b, _ := p.encode()
 	return b
 }
 
 // encode serialises each dimension as (factor−1, length−1), where factor is
 // the stride divided by the span of the dimensions before it, and checks
 // that the bytes decode to the same pattern (Pearl's is_valid).
-func (p Pattern) encode() ([PatternSize]byte, error) {
-	var b [PatternSize]byte
+func (p Pattern) encode() ([patternSize]byte, error) {
+	var b [patternSize]byte
 	minStride := uint64(1)
-	for i, d := range p.Dims {
-		stride, length := uint64(d.Stride), uint64(d.Length)
+	for i, d := range p.dims {
+		stride, length := uint64(d.stride), uint64(d.length)
 		if length == 0 || stride == 0 || stride%minStride != 0 || stride/minStride > 256 || length > 256 {
-			return b, ruleErr(ErrBadParams, "pattern: dimension %d (stride %d, length %d) cannot be encoded", i, stride, length)
+			return [patternSize]byte{}, ruleErr(ErrPattern, "pattern: dimension %d (stride %d, length %d) cannot be encoded", i, stride, length)
 		}
 		b[2*i] = byte(stride/minStride - 1)
 		b[2*i+1] = byte(length - 1)
 		minStride = stride * length
 	}
-	back, err := DecodePattern(b[:])
+	back, err := decodePattern(b[:])
 	if err != nil {
-		return b, ruleErr(ErrBadParams, "pattern %v: %v", p.Dims, err)
+		return [patternSize]byte{}, ruleErr(ErrPattern, "pattern %v: %v", p.dims, err)
 	}
 	if back != p {
-		return b, ruleErr(ErrBadParams, "pattern %v does not round-trip (%x decodes to %v)", p.Dims, b, back.Dims)
+		return [patternSize]byte{}, ruleErr(ErrPattern, "pattern %v does not round-trip (%x decodes to %v)", p.dims, b, back.dims)
 	}
 	return b, nil
 }
 
-// DecodePattern parses a 6-byte pattern strictly (§2): once a dimension has
+// decodePattern parses a 6-byte pattern strictly (§2): once a dimension has
 // length 1 every later one must be 00 00; a used dimension after the first
 // must multiply the period by at least 2 (a single stride is never split in
 // two); the period never exceeds 2²⁴. It enumerates nothing, so its cost does
 // not depend on the pattern's size.
-func DecodePattern(b []byte) (Pattern, error) {
-	if len(b) != PatternSize {
-		return Pattern{}, ruleErr(ErrBadEncoding, "pattern: %d bytes, want %d", len(b), PatternSize)
+func decodePattern(b []byte) (Pattern, error) {
+	if len(b) != patternSize {
+		return Pattern{}, ruleErr(ErrBadEncoding, "pattern: %d bytes, want %d", len(b), patternSize)
 	}
 	var p Pattern
 	minStride := uint64(1)
 	done := false
-	for i := range p.Dims {
+	for i := range p.dims {
 		factor, length := uint64(b[2*i])+1, uint64(b[2*i+1])+1
 		switch {
 		case done || length == 1:
@@ -175,7 +195,7 @@ func DecodePattern(b []byte) (Pattern, error) {
 			return Pattern{}, ruleErr(ErrBadEncoding, "pattern %x: period exceeds %d", b, maxPatternPeriod)
 		}
 		stride := factor * minStride
-		p.Dims[i] = PatternDim{Stride: uint32(stride), Length: uint32(length)}
+		p.dims[i] = patternDim{stride: uint32(stride), length: uint32(length)}
 		minStride = stride * length
 	}
 	return p, nil
@@ -184,8 +204,8 @@ func DecodePattern(b []byte) (Pattern, error) {
 // Len is the number of indices in the pattern (the tile's height or width).
 func (p Pattern) Len() int {
 	n := 1
-	for _, d := range p.Dims {
-		n *= int(d.Length)
+	for _, d := range p.dims {
+		n *= int(d.length)
 	}
 	return n
 }
@@ -193,8 +213,8 @@ func (p Pattern) Len() int {
 // Max is the largest index of the pattern.
 func (p Pattern) Max() uint32 {
 	var m uint32
-	for _, d := range p.Dims {
-		m += d.Stride * (d.Length - 1)
+	for _, d := range p.dims {
+		m += d.stride * (d.length - 1)
 	}
 	return m
 }
@@ -202,18 +222,18 @@ func (p Pattern) Max() uint32 {
 // Period is the span after which the pattern repeats: stride·length of its
 // outermost dimension.
 func (p Pattern) Period() uint32 {
-	d := p.Dims[patternDims-1]
-	return d.Stride * d.Length
+	d := p.dims[patternDims-1]
+	return d.stride * d.length
 }
 
 // Indices lists the pattern's indices in ascending order.
 func (p Pattern) Indices() []uint32 {
 	out := make([]uint32, 0, p.Len())
-	d := p.Dims
-	for c := uint32(0); c < d[2].Length; c++ {
-		for b := uint32(0); b < d[1].Length; b++ {
-			for a := uint32(0); a < d[0].Length; a++ {
-				out = append(out, a*d[0].Stride+b*d[1].Stride+c*d[2].Stride)
+	d := p.dims
+	for c := uint32(0); c < d[2].length; c++ {
+		for b := uint32(0); b < d[1].length; b++ {
+			for a := uint32(0); a < d[0].length; a++ {
+				out = append(out, a*d[0].stride+b*d[1].stride+c*d[2].stride)
 			}
 		}
 	}
@@ -222,16 +242,16 @@ func (p Pattern) Indices() []uint32 {
 
 // IsContiguous reports whether the pattern is [0, Len()).
 func (p Pattern) IsContiguous() bool {
-	return p.Dims[0].Stride == 1 && p.Dims[1].Length == 1
+	return p.dims[0].stride == 1 && p.dims[1].length == 1
 }
 
 // ValidOffset reports whether o may be a tile offset: tiles at valid offsets
 // are disjoint and together cover every index (§2).
 func (p Pattern) ValidOffset(o uint64) bool {
 	for i := patternDims - 1; i >= 0; i-- {
-		d := p.Dims[i]
-		o %= uint64(d.Stride) * uint64(d.Length)
-		if o >= uint64(d.Stride) {
+		d := p.dims[i]
+		o %= uint64(d.stride) * uint64(d.length)
+		if o >= uint64(d.stride) {
 			return false
 		}
 	}

@@ -39,11 +39,14 @@ func TestPatternKnownEncodings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := FromList(tc.indices)
 			require.NoError(t, err)
-			enc := p.Encode()
-			assert.Equal(t, tc.hex, hex.EncodeToString(enc[:]))
-			assert.Equal(t, tc.indices, p.Indices())
-			back, err := DecodePattern(enc[:])
+			enc, err := p.MarshalBinary()
 			require.NoError(t, err)
+			assert.Equal(t, tc.hex, hex.EncodeToString(enc))
+			fixed := p.bytes()
+			assert.Equal(t, enc, fixed[:])
+			assert.Equal(t, tc.indices, p.Indices())
+			var back Pattern
+			require.NoError(t, back.UnmarshalBinary(enc))
 			assert.Equal(t, p, back)
 		})
 	}
@@ -62,7 +65,7 @@ func TestPatternFromListRejects(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromList(idx)
-			assert.Equal(t, ErrBadParams, CodeOf(err), "%v", err)
+			assert.Equal(t, ErrPattern, CodeOf(err), "%v", err)
 		})
 	}
 }
@@ -86,12 +89,12 @@ func fourDims() []uint32 {
 func TestPatternDecodeStrictRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	check := func(b []byte) {
-		p, err := DecodePattern(b)
+		p, err := decodePattern(b)
 		if err != nil {
 			assert.Equal(t, ErrBadEncoding, CodeOf(err))
 			return
 		}
-		enc := p.Encode()
+		enc := p.bytes()
 		assert.Equal(t, b, enc[:])
 		// A decoded pattern is the canonical form of its own index list.
 		if p.Len() <= 4096 {
@@ -115,13 +118,17 @@ func TestPatternDecodeStrictRoundTrip(t *testing.T) {
 		check(b[:])
 	}
 	// Broken single stride: (1,2) then factor 1 is just (1,4) written badly.
-	_, err := DecodePattern([]byte{0, 1, 0, 1, 0, 0})
+	_, err := decodePattern([]byte{0, 1, 0, 1, 0, 0})
 	assert.Equal(t, ErrBadEncoding, CodeOf(err))
 	// A dimension after a length-1 dimension.
-	_, err = DecodePattern([]byte{0, 0, 0, 1, 0, 0})
+	_, err = decodePattern([]byte{0, 0, 0, 1, 0, 0})
 	assert.Equal(t, ErrBadEncoding, CodeOf(err))
-	_, err = DecodePattern([]byte{0, 1})
+	_, err = decodePattern([]byte{0, 1})
 	assert.Equal(t, ErrBadEncoding, CodeOf(err))
+	// UnmarshalBinary leaves the pattern unchanged on error.
+	p := mustContiguous(4)
+	require.Error(t, p.UnmarshalBinary([]byte{0, 1, 0, 1, 0, 0}))
+	assert.Equal(t, mustContiguous(4), p)
 }
 
 func TestPatternOffsets(t *testing.T) {

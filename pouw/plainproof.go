@@ -14,7 +14,7 @@ const MaxPlainProofSize = 64 << 20
 // Minimum encoded sizes of the items of each Vec, used to bound a declared
 // count by the bytes left before anything is allocated.
 const (
-	leafItemSize    = 8 + ChunkSize // u64 length, then exactly ChunkSize bytes
+	leafItemSize    = 8 + chunkSize // u64 length, then exactly chunkSize bytes
 	u64ItemSize     = 8
 	siblingItemSize = 32
 )
@@ -38,7 +38,7 @@ type PlainProof struct {
 // MarshalBinary encodes p as bincode 1.x (fixed-width little-endian integers,
 // u64 Vec counts, raw 32-byte arrays) followed by a zero tag for Pearl's absent
 // MoE field. It refuses what DecodePlainProof would refuse (a leaf that is not
-// ChunkSize bytes, an encoding over MaxPlainProofSize), so every encoding it
+// chunkSize bytes, an encoding over MaxPlainProofSize), so every encoding it
 // produces decodes back to p.
 func (p *PlainProof) MarshalBinary() ([]byte, error) {
 	size := 4*8 + matrixProofSize(&p.A) + matrixProofSize(&p.BT) + 1
@@ -50,8 +50,8 @@ func (p *PlainProof) MarshalBinary() ([]byte, error) {
 		p    *MatrixMerkleProof
 	}{{"a", &p.A}, {"bt", &p.BT}} {
 		for i, leaf := range mp.p.Proof.LeafData {
-			if len(leaf) != ChunkSize {
-				return nil, ruleErr(ErrBadEncoding, "plain proof: %s.proof.leaf_data[%d] is %d bytes, want %d", mp.name, i, len(leaf), ChunkSize)
+			if len(leaf) != chunkSize {
+				return nil, ruleErr(ErrBadEncoding, "plain proof: %s.proof.leaf_data[%d] is %d bytes, want %d", mp.name, i, len(leaf), chunkSize)
 			}
 		}
 	}
@@ -102,7 +102,7 @@ func appendU64s(b []byte, v []uint64) []byte {
 
 // DecodePlainProof decodes a bincode PlainProof strictly: at most
 // MaxPlainProofSize bytes, every Vec count bounded by the bytes left before
-// anything is allocated, leaves of exactly ChunkSize bytes, a zero MoE tag and
+// anything is allocated, leaves of exactly chunkSize bytes, a zero MoE tag and
 // no trailing bytes. Every encoding is then canonical: re-encoding a decoded
 // proof gives back the input. Failures are RuleErrors with code ErrBadEncoding
 // naming the field and the byte offset. Empty Vecs decode as nil.
@@ -217,17 +217,17 @@ func (d *decoder) matrixProof(prefix string, mp *MatrixMerkleProof) error {
 	}
 	if n > 0 {
 		// One backing array; full slice expressions keep the leaves apart.
-		buf := make([]byte, n*ChunkSize)
+		buf := make([]byte, n*chunkSize)
 		p.LeafData = make([][]byte, n)
 		for i := range p.LeafData {
 			// count() guaranteed the 8+1024 bytes of every leaf are present.
-			if l := binary.LittleEndian.Uint64(d.b[d.off:]); l != ChunkSize {
-				return d.errorf(prefix, "proof.leaf_data", "leaf %d length %d, want %d", i, l, ChunkSize)
+			if l := binary.LittleEndian.Uint64(d.b[d.off:]); l != chunkSize {
+				return d.errorf(prefix, "proof.leaf_data", "leaf %d length %d, want %d", i, l, chunkSize)
 			}
 			d.off += 8
-			leaf := buf[i*ChunkSize : (i+1)*ChunkSize : (i+1)*ChunkSize]
-			copy(leaf, d.b[d.off:d.off+ChunkSize])
-			d.off += ChunkSize
+			leaf := buf[i*chunkSize : (i+1)*chunkSize : (i+1)*chunkSize]
+			copy(leaf, d.b[d.off:d.off+chunkSize])
+			d.off += chunkSize
 			p.LeafData[i] = leaf
 		}
 	}

@@ -34,9 +34,9 @@ func testPlainProof(t testing.TB, seed uint64, m, n, k, r, h, w int) *PlainProof
 		}
 		return out
 	}
-	pa, err := OpenRows(key, a, k, tile(m, h))
+	pa, err := openRows(key, a, k, tile(m, h))
 	require.NoError(t, err)
-	pb, err := OpenRows(key, bt, k, tile(n, w))
+	pb, err := openRows(key, bt, k, tile(n, w))
 	require.NoError(t, err)
 	return &PlainProof{M: uint64(m), N: uint64(n), K: uint64(k), NoiseRank: uint64(r), A: pa, BT: pb}
 }
@@ -98,9 +98,9 @@ func TestPlainProofRoundTrip(t *testing.T) {
 
 		// The decoded openings still verify.
 		key := testKey(byte(i + 1))
-		_, err = q.A.VerifyRows(key, q.M, q.K)
+		_, err = q.A.verifyRows(key, q.M, q.K)
 		require.NoError(t, err)
-		_, err = q.BT.VerifyRows(key, q.N, q.K)
+		_, err = q.BT.verifyRows(key, q.N, q.K)
 		require.NoError(t, err)
 	}
 }
@@ -108,7 +108,7 @@ func TestPlainProofRoundTrip(t *testing.T) {
 func TestPlainProofLayout(t *testing.T) {
 	p := &PlainProof{M: 1, N: 2, K: 3, NoiseRank: 32,
 		A: MatrixMerkleProof{Proof: MerkleProof{
-			LeafData: [][]byte{bytes.Repeat([]byte{0xAB}, ChunkSize)}, LeafIndices: []uint64{5},
+			LeafData: [][]byte{bytes.Repeat([]byte{0xAB}, chunkSize)}, LeafIndices: []uint64{5},
 			TotalLeaves: 9, Root: [32]byte{0: 0xEE, 31: 0xFF}, Siblings: [][32]byte{{0: 0x11}},
 		}, RowIndices: []uint64{7}},
 	}
@@ -117,9 +117,9 @@ func TestPlainProofLayout(t *testing.T) {
 	u64 := func(off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
 	assert.Equal(t, []uint64{1, 2, 3, 32}, []uint64{u64(0), u64(8), u64(16), u64(24)})
 	assert.EqualValues(t, 1, u64(32))         // leaf_data count
-	assert.EqualValues(t, ChunkSize, u64(40)) // leaf length
+	assert.EqualValues(t, chunkSize, u64(40)) // leaf length
 	assert.Equal(t, byte(0xAB), b[48])
-	off := 48 + ChunkSize
+	off := 48 + chunkSize
 	assert.EqualValues(t, 1, u64(off))   // leaf_indices count
 	assert.EqualValues(t, 5, u64(off+8)) // leaf index
 	assert.EqualValues(t, 9, u64(off+16))

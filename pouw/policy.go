@@ -20,7 +20,7 @@ type DefaultPolicy struct {
 // Choose implements Policy.
 func (d DefaultPolicy) Choose(profile Profile, m, k, n int) (Config, error) {
 	if d.Rank < 0 || d.TileH < 0 || d.TileW < 0 {
-		return Config{}, ruleErr(ErrBadParams, "policy: negative rank %d or tile %dx%d", d.Rank, d.TileH, d.TileW)
+		return Config{}, ruleErr(ErrBadInput, "policy: negative rank %d or tile %dx%d", d.Rank, d.TileH, d.TileW)
 	}
 	r := d.Rank
 	if r == 0 {
@@ -35,10 +35,10 @@ func (d DefaultPolicy) Choose(profile Profile, m, k, n int) (Config, error) {
 	}
 	h, w := min(th, m)&^1, min(tw, n)&^1 // even, at most the product's size
 	if h == 0 || w == 0 {
-		return Config{}, ruleErr(ErrBadParams, "%dx%dx%d: product too small for a tile", m, k, n)
+		return Config{}, ruleErr(ErrTile, "%dx%dx%d: product too small for a tile", m, k, n)
 	}
 	if k > maxInner {
-		return Config{}, ruleErr(ErrBadParams, "k=%d exceeds %d", k, maxInner)
+		return Config{}, ruleErr(ErrInnerDim, "k=%d exceeds %d", k, maxInner)
 	}
 	rows, err := Contiguous(h)
 	if err != nil {

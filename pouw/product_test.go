@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
 // randInt7 returns a rows×cols matrix of uniform entries in [−64, 64].
@@ -32,11 +34,12 @@ func plainProduct(a, bt Matrix) []int32 {
 	return c
 }
 
-// testJob is a development job whose target makes about one tile in eight win.
+// testJob is a development job whose target makes about one tile in eight
+// win (under the plain bound).
 func testJob(t testing.TB, cfg Config) Job {
 	t.Helper()
 	work := float64(cfg.TileH() * cfg.TileW() * cfg.DotLen())
-	return Job{Header: Header{Version: 1, Bits: NbitsForExpectedMACs(8 * work), Timestamp: 1700000000}, CertVersion: CertSalted}
+	return Job{Header: Header{Version: 1, Bits: Local.Nbits(8*work, int(cfg.Rank)), Timestamp: 1700000000}, CertVersion: CertSalted}
 }
 
 func TestDenoisedProductIsExact(t *testing.T) {
@@ -47,21 +50,43 @@ func TestDenoisedProductIsExact(t *testing.T) {
 		{35, 100, 29, 32, 16, 4}, // tail of k mod r = 4
 		{64, 200, 48, 64, 8, 8},
 		{33, 1029, 47, 128, 16, 16}, // large k with a tail
-		{16, 4096, 16, 256, 16, 16},
+		{16, 4096, 16, 256, 16, 16}, // meets Pearl's rules
 		{20, 1500, 18, 512, 4, 4},   // r = 512: the plain-Go noise path
 		{18, 2100, 20, 1024, 16, 2}, // r = 1024, the largest rank
 		{7, 40, 9, 32, 2, 2},
 	}
+	type input struct {
+		a, b Matrix
+		cfg  Config
+		prof Profile
+	}
+	var ins []input
 	for _, s := range shapes {
-		a, b := randInt7(rng, s.m, s.k), randInt7(rng, s.n, s.k)
 		cfg := contiguousConfig(t, s.k, s.r, s.h, s.w)
-		p, err := MineProduct(testJob(t, cfg), Local, cfg, a, b, RefKernel{})
-		require.NoError(t, err)
-		require.True(t, p.Mined, p.Unmined)
-		assert.Equal(t, plainProduct(a, b), p.C, "shape %+v", s)
-		wantTiles := (s.m / s.h) * (s.n / s.w)
-		assert.Len(t, p.Tickets, wantTiles)
-		assert.Equal(t, uint64(wantTiles*s.h*s.w*cfg.DotLen()), p.MACs)
+		ins = append(ins, input{randInt7(rng, s.m, s.k), randInt7(rng, s.n, s.k), cfg, requiredProfile(cfg, uint64(s.m), uint64(s.n))})
+	}
+	for _, kern := range []kernel{refKernel{}, gemmKernel{}} {
+		impltest.Run(t, func(t *testing.T) {
+			for i, in := range ins {
+				s := shapes[i]
+				p, err := mineProduct(testJob(t, in.cfg), in.prof, in.cfg, in.a, in.b, kern)
+				require.NoError(t, err)
+				require.True(t, p.Mined, p.Reason)
+				assert.Nil(t, p.Reason)
+				assert.Equal(t, plainProduct(in.a, in.b), p.C, "shape %+v", s)
+				wantTiles := (s.m / s.h) * (s.n / s.w)
+				assert.Equal(t, wantTiles, p.Tiles)
+				assert.Len(t, p.tickets, wantTiles)
+				assert.Equal(t, uint64(wantTiles*s.h*s.w*in.cfg.DotLen()), p.MACs)
+				assert.Zero(t, p.SelfCheckFailures)
+				for _, w := range p.Wins {
+					v, err := w.Proof.Verify(VerifyOptions{})
+					require.NoError(t, err)
+					assert.Equal(t, w.Ticket, v.Ticket)
+					assert.Equal(t, in.prof, w.Proof.Profile)
+				}
+			}
+		}, "gemm", "vec8")
 	}
 }
 
@@ -69,46 +94,99 @@ func TestUnminedProductIsExactWithReason(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	a, b := randInt7(rng, 9, 20), randInt7(rng, 5, 20)
 	cfg := contiguousConfig(t, 20, 32, 2, 2) // k < r: no profile admits it
-	p, err := MineProduct(testJob(t, cfg), Local, cfg, a, b, RefKernel{})
+	p, err := MineProduct(testJob(t, cfg), Local, cfg, a, b)
 	require.NoError(t, err)
 	assert.False(t, p.Mined)
-	assert.Contains(t, p.Unmined, "k=20")
+	assert.Equal(t, ErrInnerDim, CodeOf(p.Reason))
+	assert.ErrorContains(t, p.Reason, "k=20")
 	assert.Equal(t, plainProduct(a, b), p.C)
-	assert.Empty(t, p.Tickets)
+	assert.Empty(t, p.tickets)
+	assert.Zero(t, p.Tiles)
+
+	// A configuration for another k.
+	cfg = contiguousConfig(t, 64, 32, 2, 2)
+	p, err = MineProduct(testJob(t, cfg), Local, cfg, a, b)
+	require.NoError(t, err)
+	assert.False(t, p.Mined)
+	assert.Equal(t, ErrInnerDim, CodeOf(p.Reason))
+	assert.Equal(t, plainProduct(a, b), p.C)
 }
 
-func TestMineProductRejectsOutOfRange(t *testing.T) {
+// A configuration that meets Pearl's rules has its proofs judged by Pearl's
+// bound (VerifyOptions): mined under the local profile, its wins could never
+// be reported, so it is not mined under local at all.
+func TestMineProductPearlConfigUnderLocal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	a, b := randInt7(rng, 32, 2048), randInt7(rng, 32, 2048)
+	cfg := contiguousConfig(t, 2048, 128, 16, 16)
+	require.NoError(t, Pearl.Check(cfg, 32, 32))
+	job := testJob(t, cfg)
+	job.Header.Bits = 0x207fffff // every tile wins
+	p, err := MineProduct(job, Local, cfg, a, b)
+	require.NoError(t, err)
+	assert.False(t, p.Mined)
+	assert.Equal(t, ErrProfile, CodeOf(p.Reason), "%v", p.Reason)
+	assert.Equal(t, plainProduct(a, b), p.C)
+
+	p, err = MineProduct(job, Pearl, cfg, a, b)
+	require.NoError(t, err)
+	require.True(t, p.Mined, p.Reason)
+	assert.Len(t, p.Wins, 4)
+	assert.InDelta(t, 4, p.ExpectedWins, 1e-9, "the bound saturates: every tile wins")
+	assert.Zero(t, p.SelfCheckFailures, p.SelfCheckErr)
+}
+
+func TestMineProductRejectsBadInput(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	a, b := randInt7(rng, 4, 64), randInt7(rng, 4, 64)
 	a.Data[2*64+3] = 65
 	cfg := contiguousConfig(t, 64, 32, 2, 2)
-	_, err := MineProduct(testJob(t, cfg), Local, cfg, a, b, RefKernel{})
+	job := testJob(t, cfg)
+	_, err := MineProduct(job, Local, cfg, a, b)
 	assert.Equal(t, ErrValueOutOfRange, CodeOf(err))
-	assert.Contains(t, err.Error(), "A[2][3] = 65")
+	assert.ErrorContains(t, err, "A[2][3] = 65")
 	b.Data[0] = -65
 	a.Data[2*64+3] = 0
-	_, err = MineProduct(testJob(t, cfg), Local, cfg, a, b, RefKernel{})
+	_, err = MineProduct(job, Local, cfg, a, b)
 	assert.Equal(t, ErrValueOutOfRange, CodeOf(err))
+	assert.ErrorContains(t, err, "Bᵀ[0][0] = -65")
+	b.Data[0] = 0
 
-	_, err = MineProduct(testJob(t, cfg), Local, cfg, a, randInt7(rng, 4, 63), RefKernel{})
-	assert.Equal(t, ErrBadInput, CodeOf(err))
+	_, err = MineProduct(job, Local, cfg, a, randInt7(rng, 4, 63))
+	assert.Equal(t, ErrInnerDim, CodeOf(err))
+	_, err = MineProduct(job, Local, cfg, a, Matrix{Rows: 4, Cols: 64, Data: make([]int8, 10)})
+	assert.Equal(t, ErrShape, CodeOf(err))
+
+	// A job that cannot be mined is an error of MineProduct.
+	legacy := job
+	legacy.CertVersion = CertV2
+	_, err = MineProduct(legacy, Local, cfg, a, b)
+	assert.Equal(t, ErrCertVersion, CodeOf(err))
+	badTarget := job
+	badTarget.Header.Bits = 0
+	_, err = MineProduct(badTarget, Local, cfg, a, b)
+	assert.Equal(t, ErrTarget, CodeOf(err))
+	// An unknown profile is a reason not to mine.
+	p, err := MineProduct(job, Profile(5), cfg, a, b)
+	require.NoError(t, err)
+	assert.Equal(t, ErrProfile, CodeOf(p.Reason))
 }
 
 // The noisy operands stay inside int8 and the noise really is there.
 func TestNoiseRanges(t *testing.T) {
-	var s Seeds
-	s.SA[0], s.SB[0] = 1, 2
-	nz := NewNoise(s, 40, 30, 500, 64)
-	for _, f := range [][]int8{nz.AL, nz.BRT} {
+	var s seeds
+	s.sA[0], s.sB[0] = 1, 2
+	nz := newNoise(s, 40, 30, 500, 64)
+	for _, f := range [][]int8{nz.al, nz.brt} {
 		for _, v := range f {
 			require.True(t, v >= -32 && v <= 31)
 		}
 	}
-	for _, ps := range [][]NoisePair{nz.PairsA, nz.PairsB} {
+	for _, ps := range [][]noisePair{nz.pairsA, nz.pairsB} {
 		for _, p := range ps {
-			require.NotEqual(t, p.First, p.Second)
-			require.Less(t, int(p.First), 64)
-			require.Less(t, int(p.Second), 64)
+			require.NotEqual(t, p.first, p.second)
+			require.Less(t, int(p.first), 64)
+			require.Less(t, int(p.second), 64)
 		}
 	}
 	src := make([]int8, 500)
@@ -119,10 +197,10 @@ func TestNoiseRanges(t *testing.T) {
 		}
 	}
 	dst := make([]int8, 500)
-	addNoiseRow(dst, src, nz.AL[:64], nz.PairsA)
+	addNoiseRow(dst, src, nz.al[:64], nz.pairsA)
 	changed := 0
 	for l := range dst {
-		v := int(src[l]) + int(nz.AL[nz.PairsA[l].First]) - int(nz.AL[nz.PairsA[l].Second])
+		v := int(src[l]) + int(nz.al[nz.pairsA[l].first]) - int(nz.al[nz.pairsA[l].second])
 		require.Equal(t, v, int(dst[l]))
 		require.True(t, v >= -127 && v <= 127)
 		if dst[l] != src[l] {
@@ -130,6 +208,26 @@ func TestNoiseRanges(t *testing.T) {
 		}
 	}
 	assert.Greater(t, changed, 400)
+
+	// noisyRows (the byte look-up kernel, or plain Go beyond r = 128) adds
+	// the same noise row by row.
+	impltest.Run(t, func(t *testing.T) {
+		for _, r := range []int{32, 128, 256} {
+			const rows, k = 5, 300
+			nz := newNoise(s, rows, 1, k, r)
+			src := make([]int8, rows*k)
+			for i := range src {
+				src[i] = int8(i%129 - 64)
+			}
+			got := make([]int8, rows*k)
+			noisyRows(got, src, nz.al, nz.pairsA, rows, k, r)
+			want := make([]int8, k)
+			for i := 0; i < rows; i++ {
+				addNoiseRow(want, src[i*k:(i+1)*k], nz.al[i*r:(i+1)*r], nz.pairsA)
+				require.Equal(t, want, got[i*k:(i+1)*k], "r %d row %d", r, i)
+			}
+		}
+	}, "vec8")
 }
 
 // Bad shapes and hand-built configurations are errors, never panics.
@@ -140,26 +238,34 @@ func TestBadShapesAndConfigsAreErrors(t *testing.T) {
 		{Rows: 1 << 32, Cols: 1 << 32}, // Rows·Cols wraps to 0 = len(nil)
 		{Rows: 2, Cols: 2, Data: make([]int8, 3)},
 	} {
-		_, err := Multiply(RefKernel{}, x, Matrix{Rows: 1, Cols: x.Cols, Data: make([]int8, max(x.Cols, 0))})
-		assert.Equal(t, ErrBadInput, CodeOf(err), "%dx%d", x.Rows, x.Cols)
+		_, err := Multiply(nil, x, Matrix{Rows: 1, Cols: x.Cols, Data: make([]int8, max(x.Cols, 0))})
+		assert.Equal(t, ErrShape, CodeOf(err), "%dx%d", x.Rows, x.Cols)
 	}
+	_, err := Multiply(nil, Matrix{Rows: 1, Cols: 2, Data: []int8{1, 64}}, Matrix{Rows: 1, Cols: 2, Data: []int8{-64, -65}})
+	assert.Equal(t, ErrValueOutOfRange, CodeOf(err))
 	for _, pol := range []DefaultPolicy{{TileH: -1}, {TileW: -2}, {Rank: -32}} {
 		_, err := pol.Choose(Local, 64, 64, 64)
-		assert.Equal(t, ErrBadParams, CodeOf(err), "%+v", pol)
+		assert.Equal(t, ErrBadInput, CodeOf(err), "%+v", pol)
 	}
-	_, err := Contiguous(0)
-	assert.Equal(t, ErrBadParams, CodeOf(err))
+	_, err = Contiguous(0)
+	assert.Equal(t, ErrPattern, CodeOf(err))
 	_, err = Contiguous(257)
-	assert.Equal(t, ErrBadParams, CodeOf(err))
+	assert.Equal(t, ErrPattern, CodeOf(err))
 
-	// A pattern written by hand that is not canonical: (1,4) then (2,2).
-	bad := Pattern{Dims: [3]PatternDim{{1, 4}, {2, 2}, {8, 1}}}
-	c4, err := Contiguous(4)
-	require.NoError(t, err)
-	cfg := Config{K: 64, Rank: 32, Rows: bad, Cols: c4}
-	assert.Equal(t, ErrBadParams, CodeOf(Local.Check(cfg, 64, 64)))
+	// A configuration holding the zero Pattern is not mined.
+	cfg := contiguousConfig(t, 64, 32, 4, 4)
+	cfg.Rows = Pattern{}
 	rng := rand.New(rand.NewPCG(1, 3))
-	p, err := MineProduct(testJob(t, contiguousConfig(t, 64, 32, 4, 4)), Local, cfg, randInt7(rng, 16, 64), randInt7(rng, 16, 64), RefKernel{})
+	a, bt := randInt7(rng, 16, 64), randInt7(rng, 16, 64)
+	p, err := MineProduct(testJob(t, contiguousConfig(t, 64, 32, 4, 4)), Local, cfg, a, bt)
 	require.NoError(t, err)
 	assert.False(t, p.Mined)
+	assert.Equal(t, ErrTile, CodeOf(p.Reason))
+	assert.Equal(t, plainProduct(a, bt), p.C)
+}
+
+func TestTranspose(t *testing.T) {
+	x := Matrix{Rows: 2, Cols: 3, Data: []int8{1, 2, 3, 4, 5, 6}}
+	assert.Equal(t, Matrix{Rows: 3, Cols: 2, Data: []int8{1, 4, 2, 5, 3, 6}}, x.Transpose())
+	assert.Equal(t, x, x.Transpose().Transpose())
 }

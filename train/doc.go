@@ -1,8 +1,8 @@
 // Package train is the training loop around a Gorgonia graph whose matrix
 // products are mined: batches in, solver steps, evaluation, a progress bar per
-// epoch, a sink that writes every proof found to disk, and a run summary and
-// plot a user can trust.
+// epoch, and a run summary a user can trust. Proofs go to disk through a
+// pouw.ProofWriter; package train/plot draws a run.
 //
-// The pieces are independent: ProofSink and Summary only need a pouw.Miner,
-// Progress only an io.Writer, and Run ties them to a Model.
+// The pieces are independent: Summary only needs a pouw.Miner, Progress only
+// an io.Writer, and Run ties them to a Model.
 package train

@@ -39,11 +39,11 @@ type Dataset interface {
 type Options struct {
 	Epochs   int
 	Solver   gorgonia.Solver
-	Miner    *pouw.Miner // nil for a stock run; used for statistics and steps
-	Nbits    uint32      // the miner's difficulty, for the summary
-	Sink     *ProofSink  // where proofs go, for the summary (may be nil)
-	Progress io.Writer   // nil: no progress bars
-	Seed     uint64      // shuffling
+	Miner    *pouw.Miner       // nil for a stock run; used for statistics and steps
+	Nbits    uint32            // the miner's difficulty, for the summary
+	Proofs   *pouw.ProofWriter // where proofs go, for the summary (may be nil)
+	Progress io.Writer         // nil: no progress bars
+	Seed     uint64            // shuffling
 	// OnEpoch, if set, is called after each epoch's evaluation.
 	OnEpoch func(epoch int, s *Summary)
 }
@@ -99,8 +99,8 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 
 	sum := &Summary{Model: m.Name, Mined: opts.Miner != nil, Epochs: opts.Epochs, Nbits: opts.Nbits}
 	tl := &Timeline{}
-	if opts.Sink != nil {
-		sum.ProofDir = opts.Sink.Dir()
+	if opts.Proofs != nil {
+		sum.ProofDir = opts.Proofs.Dir()
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6d6e697374))
 	order := make([]int, trainSet.Len())

@@ -60,18 +60,23 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 	row("wall time", "%s (%d epochs, %s per epoch)", s.Wall.Round(time.Millisecond), s.Epochs, s.MeanEpochTime().Round(time.Millisecond))
 	if s.Mined {
 		st := s.Stats
-		row("products", "%d mined, %d unmined", st.Mined, st.Unmined())
-		for _, reason := range sortedKeys(st.UnminedReasons) {
-			row("  unmined", "%d× %s", st.UnminedReasons[reason], reason)
+		row("products", "%d mined, %d unmined", st.Mined, st.UnminedProducts())
+		for _, r := range st.WorkShare().Reasons {
+			row("  unmined", "%d× %s", r.Count, r.Reason)
 		}
 		share := 0.0
 		if st.MACs > 0 {
 			share = 100 * float64(st.MinedMACs) / float64(st.MACs)
 		}
 		row("MACs mined", "%s of %s (%.1f %% of all product work)", FormatMACs(float64(st.MinedMACs)), FormatMACs(float64(st.MACs)), share)
-		expected := float64(st.MinedMACs) / pouw.ExpectedMACsPerProof(pouw.CompactToBig(s.Nbits))
 		row("tiles tried", "%d", st.Tiles)
-		row("proofs found", "%d (%.1f expected at nbits %#08x)", st.Proofs, expected, s.Nbits)
+		row("proofs found", "%d (%.1f expected at nbits %#08x)", st.Proofs, st.ExpectedProofs, s.Nbits)
+		if st.Duplicates > 0 {
+			row("  duplicates", "%d (recomputed products: reported once)", st.Duplicates)
+		}
+		if st.SelfCheckFailures > 0 {
+			row("  self-check", "%d wins failed verification and were dropped: %v", st.SelfCheckFailures, st.LastSelfCheck)
+		}
 		if s.ProofDir != "" {
 			row("proof files", "%d in %s", s.ProofFiles, s.ProofDir)
 		}

@@ -70,7 +70,7 @@
 // Mine draws A (m×k) and Bᵀ (n×k) with entries uniform in [-64, 64] from a
 // PCG generator seeded with -seed, multiplies them once under the development
 // job pouw.DevJob and pouw.DefaultPolicy, writes every winning tile's proof to
-// DIR with pouw.WriteProofFile, and prints a summary. The same flags give the
+// DIR with a pouw.ProofWriter, and prints a summary. The same flags give the
 // same proofs under the same file names. The defaults are m=k=n=256, the
 // profile's minimum rank, tiles up to 16x16, a target that finds a proof per
 // 2²² MACs of mined work, profile local, seed 1 and DIR ./proofs.

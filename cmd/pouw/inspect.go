@@ -78,8 +78,14 @@ func runInspect(stdout, stderr io.Writer, args []string) int {
 	fs := newFlagSet(stderr, "inspect", "[-nbits HEX] FILE", inspectAbout)
 	var nbits nbitsFlag
 	fs.Var(&nbits, "nbits", "check the ticket against this compact target `HEX` instead of the header's")
+	expect := addExpectFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
+	}
+	opts, err := expect.options(nbits.v)
+	if err != nil {
+		fmt.Fprintf(stderr, "pouw inspect: %v\n", err)
+		return exitUsage
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "pouw inspect: want exactly one proof file")
@@ -87,7 +93,7 @@ func runInspect(stdout, stderr io.Writer, args []string) int {
 		return exitUsage
 	}
 	path := fs.Arg(0)
-	p, v, err := loadAndVerify(path, pouw.VerifyOptions{NbitsOverride: nbits.v})
+	p, v, err := loadAndVerify(path, opts)
 	out := inspect(path, p, v, nbits.v, err)
 	data, merr := json.MarshalIndent(out, "", "  ")
 	if merr != nil {
@@ -116,8 +122,7 @@ func inspect(path string, p *pouw.Proof, v *pouw.Verification, override uint32, 
 	}
 	out.Profile = p.Profile.String()
 	out.CertVersion = ptr(p.Job.CertVersion)
-	hb := p.Job.Header.Bytes()
-	out.Header = hex.EncodeToString(hb[:])
+	out.Header = p.Job.Header.String()
 	out.HeaderNbits = fmt.Sprintf("%#08x", p.Job.Header.Bits)
 	out.M, out.N, out.K, out.Rank = ptr(p.Plain.M), ptr(p.Plain.N), ptr(p.Plain.K), ptr(p.Plain.NoiseRank)
 	out.Meta = p.Meta
@@ -132,7 +137,7 @@ func inspect(path string, p *pouw.Proof, v *pouw.Verification, override uint32, 
 	out.Nbits = fmt.Sprintf("%#08x", nb)
 	if target, err := pouw.Target(nb); err == nil {
 		out.Target, out.TargetHex = target.String(), hex256(target)
-		out.ExpMACs = ptr(expectedMACsPerProof(p.Profile, int(p.Plain.NoiseRank), target))
+		out.ExpMACs = ptr(p.Profile.ExpectedMACs(target, int(p.Plain.NoiseRank)))
 	}
 	if v == nil {
 		return out
@@ -143,8 +148,8 @@ func inspect(path string, p *pouw.Proof, v *pouw.Verification, override uint32, 
 		out.DotLen = ptr(c.DotLen())
 		out.Tile = fmt.Sprintf("%dx%d", c.TileH(), c.TileW())
 		out.TileH, out.TileW = ptr(c.TileH()), ptr(c.TileW())
-		cb := c.Bytes()
-		out.Config = hex.EncodeToString(cb[:])
+		cb, _ := c.MarshalBinary() // rebuilt from openings: canonical
+		out.Config = hex.EncodeToString(cb)
 		out.RowOffset, out.ColOffset = ptr(v.RowOffset), ptr(v.ColOffset)
 		out.RowsPattern, out.ColsPattern = patternOf(c.Rows), patternOf(c.Cols)
 	}
@@ -154,11 +159,11 @@ func inspect(path string, p *pouw.Proof, v *pouw.Verification, override uint32, 
 		out.HashA = hex.EncodeToString(v.HashA[:])
 		out.HashB = hex.EncodeToString(v.HashB[:])
 	}
-	if v.Seeds.SA != zero { // set once the openings and values checked out
+	if v.SeedA != zero { // set once the openings and values checked out
 		out.HA = hex.EncodeToString(v.HA[:])
 		out.HB = hex.EncodeToString(v.HB[:])
-		out.SB = hex.EncodeToString(v.Seeds.SB[:])
-		out.SA = hex.EncodeToString(v.Seeds.SA[:])
+		out.SB = hex.EncodeToString(v.SeedB[:])
+		out.SA = hex.EncodeToString(v.SeedA[:])
 	}
 	if v.Ticket != zero { // set once the one-tile transcript was computed
 		out.Jackpot = make([]string, len(v.Jackpot))
@@ -166,7 +171,7 @@ func inspect(path string, p *pouw.Proof, v *pouw.Verification, override uint32, 
 			out.Jackpot[i] = fmt.Sprintf("%#08x", w)
 		}
 		out.Ticket = hex.EncodeToString(v.Ticket[:])
-		out.TicketInt = hex256(pouw.TicketInt(v.Ticket))
+		out.TicketInt = hex256(v.TicketInt())
 	}
 	if v.Bound != nil {
 		out.Bound, out.BoundHex = v.Bound.String(), hex256(v.Bound)
@@ -175,19 +180,9 @@ func inspect(path string, p *pouw.Proof, v *pouw.Verification, override uint32, 
 	return out
 }
 
-// expectedMACsPerProof is the mined work expected per winning tile under
-// profile: 2²⁵⁶/target, times r/128 under Pearl's rank-penalised bound (§5).
-func expectedMACsPerProof(profile pouw.Profile, rank int, target *big.Int) float64 {
-	e := pouw.ExpectedMACsPerProof(target)
-	if profile == pouw.Pearl {
-		e *= float64(rank) / 128
-	}
-	return e
-}
-
 func patternOf(p pouw.Pattern) *patternJSON {
-	b := p.Encode()
-	return &patternJSON{Hex: hex.EncodeToString(b[:]), Indices: p.Indices()}
+	b, _ := p.MarshalBinary() // rebuilt from openings: canonical
+	return &patternJSON{Hex: hex.EncodeToString(b), Indices: p.Indices()}
 }
 
 // hex256 writes a 256-bit value as 0x and 64 hex digits, so values line up.

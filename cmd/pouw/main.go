@@ -169,28 +169,58 @@ type toolError struct{ label, msg string }
 
 func (e *toolError) Error() string { return e.label + ": " + e.msg }
 
-// readProof reads and parses one proof file. Unlike pouw.ReadProofFile it
-// does not prefix errors with the path: the callers print it themselves.
+// readProof reads and parses one proof file with pouw.ReadProofFile (only
+// regular files are opened: a FIFO or a device is an error, not a read that
+// blocks), without the path in its errors: the verdict line names the file.
 func readProof(path string) (*pouw.Proof, error) {
-	f, err := os.Open(path)
+	p, err := pouw.ReadProofFile(path)
 	if err != nil {
-		return nil, unwrapPathError(err)
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			return nil, fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		}
+		return nil, &pathless{err: err, msg: strings.TrimPrefix(err.Error(), path+": ")}
 	}
-	defer f.Close()
-	// One byte past the limit, so ParseProof reports an oversized file.
-	data, err := io.ReadAll(io.LimitReader(f, pouw.MaxProofFileSize+1))
-	if err != nil {
-		return nil, unwrapPathError(err)
-	}
-	return pouw.ParseProof(data)
+	return p, nil
 }
 
-// unwrapPathError drops the path from an *os.PathError ("open x: no such
-// file" becomes "open: no such file"): the verdict line names the file.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+// pathless is an error whose message drops the file's path, keeping the
+// error chain (and so its pouw.ErrorCode).
+type pathless struct {
+	err error
+	msg string
+}
+
+func (e *pathless) Error() string { return e.msg }
+func (e *pathless) Unwrap() error { return e.err }
+
+// expectFlags are what verify and inspect check a proof against: the
+// certificate version and the profile, which a proof file's own labels
+// must match.
+type expectFlags struct {
+	cert    uint
+	profile string
+}
+
+func addExpectFlags(fs *flag.FlagSet) *expectFlags {
+	e := new(expectFlags)
+	fs.UintVar(&e.cert, "cert-version", pouw.CertSalted, "check proofs under certificate version `V` (3: Pearl mainnet; 1 and 2: legacy seeds)")
+	fs.StringVar(&e.profile, "profile", "", "check proofs under profile `NAME` (local or pearl; default: the one the proof's configuration requires)")
+	return e
+}
+
+// options turns the flags into pouw.VerifyOptions.
+func (e *expectFlags) options(nbits uint32) (pouw.VerifyOptions, error) {
+	opts := pouw.VerifyOptions{NbitsOverride: nbits, CertVersion: uint32(e.cert)}
+	if e.cert < pouw.CertV1 || e.cert > pouw.CertSalted {
+		return opts, fmt.Errorf("-cert-version %d: want 1, 2 or 3", e.cert)
 	}
-	return err
+	if e.profile != "" {
+		p, err := pouw.ParseProfile(e.profile)
+		if err != nil {
+			return opts, err
+		}
+		opts.Profile = p
+	}
+	return opts, nil
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +20,7 @@ import (
 
 // easyNbits finds about one proof per 10⁵ MACs: a 64×128×64 product (524288
 // MACs) finds a handful.
-var easyNbits = fmt.Sprintf("%#08x", pouw.NbitsForExpectedMACs(1e5))
+var easyNbits = fmt.Sprintf("%#08x", pouw.Local.Nbits(1e5, 32))
 
 // call runs the tool in-process and returns its exit status and output.
 func call(args ...string) (code int, stdout, stderr string) {
@@ -72,7 +74,7 @@ func TestMineWritesProofsThatVerify(t *testing.T) {
 	for i, l := range lines {
 		assert.True(t, strings.HasPrefix(l, "OK    "+files[i]+"  ticket="), l)
 		assert.Contains(t, l, "tile=8x8 at (")
-		assert.Contains(t, l, "profile=local k=128 r=32")
+		assert.Contains(t, l, "profile=local cert=3 k=128 r=32")
 	}
 }
 
@@ -94,7 +96,7 @@ func TestMineUnmined(t *testing.T) {
 	// Pearl needs k ≥ 1024: the product is computed but not mined.
 	code, out, errOut := call("mine", "--m", "16", "--k", "64", "--n", "16", "--profile", "pearl", "--out", t.TempDir())
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, out, "unmined  16x64x16: ErrBadParams: ")
+	assert.Contains(t, out, "unmined  16x64x16: ErrInnerDim: ")
 	assert.Contains(t, errOut, "not mined")
 }
 
@@ -232,10 +234,10 @@ func TestInspect(t *testing.T) {
 	assert.Equal(t, 3.0, v["cert_version"])
 	assert.Equal(t, "8x8", v["tile"])
 	assert.Equal(t, easyNbits, v["nbits"])
-	assert.Len(t, v["jackpot"], pouw.JackpotWords)
+	assert.Len(t, v["jackpot"], 16)
 	assert.Len(t, v["config"], 2*pouw.ConfigSize)
 	rows := v["rows_pattern"].(map[string]any)
-	assert.Len(t, rows["hex"], 2*pouw.PatternSize)
+	assert.Len(t, rows["hex"], 2*6)
 	assert.Len(t, rows["indices"], 8)
 
 	// The same proof against an impossible target: every value, then the
@@ -290,4 +292,68 @@ func TestDispatch(t *testing.T) {
 		assert.Equal(t, exitOK, code)
 		assert.Contains(t, errOut, "Usage: pouw "+c)
 	}
+}
+
+// A FIFO (or anything but a regular file) is refused at once, and the files
+// after it are still checked: opening one for reading would block forever.
+func TestVerifySkipsNonRegularFiles(t *testing.T) {
+	good := mineSmall(t)[0]
+	fifo := filepath.Join(t.TempDir(), "fifo.json")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	dir := t.TempDir()
+	for _, cmd := range []string{"verify", "submit"} {
+		args := []string{cmd, fifo, dir, good}
+		if cmd == "submit" {
+			args = []string{cmd, "-gateway", filepath.Join(dir, "none.sock"), "-timeout", "1s", fifo, dir}
+		}
+		done := make(chan struct{})
+		var code int
+		var out string
+		go func() {
+			defer close(done)
+			code, out, _ = call(args...)
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("pouw %s blocked on a FIFO", cmd)
+		}
+		assert.Equal(t, exitFail, code)
+		assert.Contains(t, out, fifo+"  ErrIO: not a regular file", cmd)
+		assert.Contains(t, out, dir+"  ErrIO: not a regular file", cmd)
+		if cmd == "verify" {
+			assert.Contains(t, out, "OK    "+good)
+		}
+	}
+	code, out, _ := call("inspect", fifo)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "not a regular file")
+}
+
+// A proof relabelled to another certificate version or profile fails, and
+// the verdict names what it was checked under.
+func TestVerifyRelabelled(t *testing.T) {
+	good := mineSmall(t)[0]
+	relabel := func(name, from, to string) string {
+		return corrupt(t, good, name, func(b []byte) []byte {
+			require.Contains(t, string(b), from)
+			return bytes.Replace(b, []byte(from), []byte(to), 1)
+		})
+	}
+	v1 := relabel("v1.json", `"cert_version": 3`, `"cert_version": 1`)
+	pearl := relabel("pearl.json", `"profile": "local"`, `"profile": "pearl"`)
+	code, out, _ := call("verify", good, v1, pearl)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "OK    "+good)
+	assert.Contains(t, out, "cert=3")
+	assert.Contains(t, out, "FAIL  "+v1+"  ErrCertVersion: ")
+	assert.Contains(t, out, "FAIL  "+pearl+"  ErrRank: ")
+	// Asked for, a legacy version is what the proof is checked under: the
+	// ticket differs, so it does not win at this target.
+	code, out, _ = call("verify", "-cert-version", "1", v1)
+	assert.Equal(t, exitFail, code)
+	assert.NotContains(t, out, "ErrCertVersion")
+	code, _, errOut := call("verify", "-cert-version", "4", good)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "want 1, 2 or 3")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -131,20 +130,22 @@ func mine(w io.Writer, f mineFlags) error {
 		// Pearl it is penalised by r/128, so ask for a target that much
 		// easier. A shape the policy rejects is mined by nobody: any
 		// target does.
-		macs := f.macsPerProof
-		if cfg, err := policy.Choose(f.profile, f.m, f.k, f.n); err == nil && f.profile == pouw.Pearl {
-			macs /= float64(cfg.Rank) / 128
+		rank := f.profile.MinRank()
+		if cfg, err := policy.Choose(f.profile, f.m, f.k, f.n); err == nil {
+			rank = int(cfg.Rank)
 		}
-		nbits = pouw.NbitsForExpectedMACs(macs)
+		nbits = f.profile.Nbits(f.macsPerProof, rank)
 	}
 	target, err := pouw.Target(nbits)
 	if err != nil {
 		return err
 	}
-	// Create the directory first: a bad -out should fail before the work.
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
+	// Open the directory first: a bad -out should fail before the work.
+	writer, err := pouw.NewProofWriter(f.out, nil)
+	if err != nil {
 		return err
 	}
+	defer writer.Close()
 
 	start := time.Now()
 	// A is drawn before Bᵀ, row-major, from one stream: the seed fixes both.
@@ -158,7 +159,10 @@ func mine(w io.Writer, f mineFlags) error {
 		Jobs:    pouw.DevJob(nbits),
 		Profile: f.profile,
 		Policy:  policy,
-		OnProof: func(x pouw.Found) { found = append(found, x) },
+		OnProof: func(x pouw.Found) {
+			found = append(found, x)
+			writer.OnProof(x)
+		},
 	})
 	if err != nil {
 		return err
@@ -170,27 +174,26 @@ func mine(w io.Writer, f mineFlags) error {
 
 	fmt.Fprintf(w, "shape    A %dx%d · B %dx%d  (m=%d k=%d n=%d, %d MACs), seed %d\n",
 		f.m, f.k, f.k, f.n, f.m, f.k, f.n, uint64(f.m)*uint64(f.k)*uint64(f.n), f.seed)
-	fmt.Fprintf(w, "job      dev job, profile %s, nbits %#08x, kernel %s\n", f.profile, nbits, miner.Kernel().Name())
+	fmt.Fprintf(w, "job      dev job, profile %s, nbits %#08x, kernel %s\n", f.profile, nbits, miner.Kernel())
 	if !prod.Mined {
-		fmt.Fprintf(w, "unmined  %s\n", prod.Unmined)
+		fmt.Fprintf(w, "unmined  %v\n", prod.Reason)
 		return errors.New("product not mined (reason above)")
 	}
 
 	writeStart := time.Now()
-	var files []string
-	for _, x := range found {
-		path, err := pouw.WriteProofFile(f.out, x.Proof)
-		if err != nil {
-			return fmt.Errorf("write proof: %w", err)
-		}
-		files = append(files, path)
+	if err := writer.Close(); err != nil {
+		return fmt.Errorf("write proofs: %w", err)
 	}
+	files := writer.Written() // in the order found: one writer, first in first out
 	writeTime := time.Since(writeStart)
 
 	st := miner.Stats()
-	cb := prod.Config.Bytes()
-	perProof := expectedMACsPerProof(f.profile, int(prod.Config.Rank), target)
-	fmt.Fprintf(w, "config   %s  (%x)\n", prod.Config, cb[:])
+	cb, err := prod.Config.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	perProof := f.profile.ExpectedMACs(target, int(prod.Config.Rank))
+	fmt.Fprintf(w, "config   %s  (%x)\n", prod.Config, cb)
 	fmt.Fprintf(w, "tiles    %d, %d MACs mined (%.1f%% of the product)\n",
 		st.Tiles, st.MinedMACs, 100*float64(st.MinedMACs)/float64(st.MACs))
 	fmt.Fprintf(w, "proofs   %d found, %.2f expected (%.4g MACs per proof)\n",

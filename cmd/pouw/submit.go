@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usefulwork/minedmatmul/pouw"
+	"github.com/usefulwork/minedmatmul/pouw/gateway"
 )
 
 const submitAbout = `Submit sends saved proof files to a Pearl gateway (pearl-gateway's
@@ -20,15 +21,18 @@ submitPlainProof), one request per file in order, and prints one line per file:
 
 "submitted" is the gateway's answer once the proof decodes: it then builds the
 certificate and the block in the background, and drops proofs whose header is no
-longer its template without saying so. A file that does not parse is not sent.
-A lost connection is redialled for the next file. The exit status is 0 only if
-every file was submitted.`
+longer its template without saying so. A file that does not parse, a proof of
+another profile than pearl, and a request longer than -max-request (older
+pearl-gateway versions cut lines at 1 MiB) are not sent. Text from the gateway
+is printed escaped and shortened. A lost connection is redialled for the next
+file. The exit status is 0 only if every file was submitted.`
 
 func runSubmit(stdout, stderr io.Writer, args []string) int {
 	fs := newFlagSet(stderr, "submit", "[-gateway ADDR] [-timeout D] FILE...", submitAbout)
-	addr := fs.String("gateway", pouw.DefaultGatewayAddr,
+	addr := fs.String("gateway", gateway.DefaultAddr,
 		"gateway `ADDR`: unix:///path, /path (Unix socket), tcp://host:port or host:port")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up on one file's request after `D`, connecting included")
+	maxRequest := fs.Int("max-request", gateway.MaxRequest, fmt.Sprintf("longest request line `BYTES` to send (up to %d for a gateway that reads 4 MiB lines)", gateway.MaxLine))
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -41,7 +45,7 @@ func runSubmit(stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintln(stderr, "pouw submit: -timeout must be positive")
 		return exitUsage
 	}
-	client, err := pouw.NewGatewayClient(*addr)
+	client, err := gateway.NewConn(*addr, *maxRequest)
 	if err != nil {
 		fmt.Fprintf(stderr, "pouw submit: %v\n", err)
 		return exitUsage
@@ -56,15 +60,8 @@ func runSubmit(stdout, stderr io.Writer, args []string) int {
 			status = exitFail
 			continue
 		}
-		if p.Profile != pouw.Pearl {
-			// Pearl's gateway rejects ranks below 128 and judges by the
-			// rank-penalised bound: sending a local proof only wastes it.
-			fmt.Fprintf(stdout, "error      %s  a %s-profile proof: only pearl-profile proofs can be submitted\n", path, p.Profile)
-			status = exitFail
-			continue
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-		err = client.SubmitProof(ctx, p)
+		err = client.Submit(ctx, p)
 		cancel()
 		if err != nil {
 			fmt.Fprintf(stdout, "error      %s  %s\n", path, describeSubmit(err))
@@ -72,16 +69,16 @@ func runSubmit(stdout, stderr io.Writer, args []string) int {
 			continue
 		}
 		id, _ := p.ID() // p parsed, so its plain proof encodes
-		hb := p.Job.Header.Bytes()
-		fmt.Fprintf(stdout, "submitted  %s  id=%s header=%x…\n", path, id, hb[:8])
+		fmt.Fprintf(stdout, "submitted  %s  id=%s header=%s…\n", path, id, p.Job.Header.String()[:16])
 	}
 	return status
 }
 
 // describeSubmit renders a failed submission: the gateway's code and
-// message when it answered, why it could not be asked otherwise.
+// message when it answered (escaped by gateway.Error), why it could not be
+// asked otherwise.
 func describeSubmit(err error) string {
-	var ge *pouw.GatewayError
+	var ge *gateway.Error
 	switch {
 	case errors.As(err, &ge):
 		return ge.Error()

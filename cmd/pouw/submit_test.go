@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usefulwork/minedmatmul/pouw"
-	"github.com/usefulwork/minedmatmul/pouw/gatewaytest"
+	"github.com/usefulwork/minedmatmul/pouw/gateway/gatewaytest"
 )
 
 // devGateway starts a test gateway whose template is the development job
@@ -71,7 +71,7 @@ func TestSubmitReportsEachFailure(t *testing.T) {
 	assert.Equal(t, "error      "+files[1]+"  gateway error -32000: injected failure", lines[1])
 	assert.True(t, strings.HasPrefix(lines[2], "error      "+files[0]+"  submitPlainProof: gateway unreachable: "), lines[2])
 	assert.True(t, strings.HasPrefix(lines[3], "error      "+cut+"  ErrBadEncoding: "), lines[3])
-	assert.Equal(t, "error      "+missing+"  ErrIO: open: no such file or directory", lines[4])
+	assert.Equal(t, "error      "+missing+"  ErrIO: stat: no such file or directory", lines[4])
 	assert.True(t, strings.HasPrefix(lines[5], "submitted  "+files[1]), lines[5])
 
 	srv.Pause("mining_paused: no template")
@@ -109,6 +109,6 @@ func TestSubmitRefusesLocalProofs(t *testing.T) {
 	srv := devGateway(t, false)
 	code, out, _ := call("submit", "-gateway", srv.Addr(), files[0])
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, out, "a local-profile proof: only pearl-profile proofs can be submitted")
+	assert.Contains(t, out, "a local-profile proof: only pearl-profile proofs are submitted")
 	assert.Empty(t, srv.Submissions())
 }

@@ -8,30 +8,39 @@ import (
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
-const verifyAbout = `Verify checks each proof file under the job and profile it carries and
-prints one line per file:
+const verifyAbout = `Verify checks each proof file under its job and prints one line per file:
 
-	OK    FILE  ticket=HEX tile=HxW at (ROW,COL) profile=P k=K r=R nbits=0x...
+	OK    FILE  ticket=HEX tile=HxW at (ROW,COL) profile=P cert=V k=K r=R nbits=0x...
 	FAIL  FILE  ErrCode: description
 
-The ticket is printed as its 32 bytes in hex, little-endian as it is compared.
--nbits checks the ticket against another compact target instead of the
-header's (a pool's share target). The exit status is 0 only if every file is
-a valid, winning proof.`
+A proof is checked under certificate version 3 (Pearl mainnet) and the
+profile its configuration requires (pearl when it meets Pearl's rules,
+local otherwise), or those -cert-version and -profile ask for; a file
+labelled otherwise fails (ErrCertVersion, ErrProfile), so a relabelled proof
+never passes. The line says what was checked. The ticket is printed as its
+32 bytes in hex, little-endian as it is compared. -nbits checks the ticket
+against another compact target instead of the header's (a pool's share
+target). Only regular files are read. The exit status is 0 only if every
+file is a valid, winning proof.`
 
 func runVerify(stdout, stderr io.Writer, args []string) int {
 	fs := newFlagSet(stderr, "verify", "[-nbits HEX] FILE...", verifyAbout)
 	var nbits nbitsFlag
 	fs.Var(&nbits, "nbits", "check tickets against this compact target `HEX` (e.g. 0x1f00ffff) instead of the header's")
+	expect := addExpectFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
+	}
+	opts, err := expect.options(nbits.v)
+	if err != nil {
+		fmt.Fprintf(stderr, "pouw verify: %v\n", err)
+		return exitUsage
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "pouw verify: no proof files given")
 		fs.Usage()
 		return exitUsage
 	}
-	opts := pouw.VerifyOptions{NbitsOverride: nbits.v}
 	status := exitOK
 	for _, path := range fs.Args() {
 		_, v, err := loadAndVerify(path, opts)
@@ -40,9 +49,9 @@ func runVerify(stdout, stderr io.Writer, args []string) int {
 			status = exitFail
 			continue
 		}
-		fmt.Fprintf(stdout, "OK    %s  ticket=%s tile=%dx%d at (%d,%d) profile=%s k=%d r=%d nbits=%#08x\n",
+		fmt.Fprintf(stdout, "OK    %s  ticket=%s tile=%dx%d at (%d,%d) profile=%s cert=%d k=%d r=%d nbits=%#08x\n",
 			path, hex.EncodeToString(v.Ticket[:]), v.Config.TileH(), v.Config.TileW(),
-			v.RowOffset, v.ColOffset, v.Profile, v.K, v.Config.Rank, v.Nbits)
+			v.RowOffset, v.ColOffset, v.Profile, v.CertVersion, v.K, v.Config.Rank, v.Nbits)
 	}
 	return status
 }

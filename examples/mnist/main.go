@@ -31,6 +31,7 @@ import (
 	"github.com/usefulwork/minedmatmul/op"
 	"github.com/usefulwork/minedmatmul/pouw"
 	"github.com/usefulwork/minedmatmul/train"
+	"github.com/usefulwork/minedmatmul/train/plot"
 )
 
 func main() {
@@ -87,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		c.nbits = uint32(v)
 	} else {
-		c.nbits = pouw.NbitsForExpectedMACs(c.macsPerProof)
+		c.nbits = pouw.Local.Nbits(c.macsPerProof, 32)
 	}
 	if _, err := pouw.Target(c.nbits); err != nil {
 		return c, fmt.Errorf("-nbits %#08x: %w", c.nbits, err)
@@ -127,17 +128,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	trainSet, testSet = trainSet.Subset(c.trainLimit), testSet.Subset(c.testLimit)
 
 	var miner *pouw.Miner
-	var sink *train.ProofSink
+	var proofs *pouw.ProofWriter
 	mul := mulFunc(gorgonia.Mul)
 	if !c.stock {
 		profile, err := pouw.ParseProfile(c.profile)
 		if err != nil {
 			return err
 		}
-		if sink, err = train.NewProofSink(c.proofDir); err != nil {
+		if proofs, err = pouw.NewProofWriter(c.proofDir, nil); err != nil {
 			return err
 		}
-		miner, err = pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(c.nbits), Profile: profile, OnProof: sink.Found})
+		miner, err = pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(c.nbits), Profile: profile, OnProof: proofs.OnProof})
 		if err != nil {
 			return err
 		}
@@ -165,25 +166,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	if miner != nil {
+		target, _ := pouw.Target(c.nbits) // checked by parseFlags
 		fmt.Fprintf(stderr, "mining: profile %s, nbits %#08x (one proof per %s of mined work expected), proofs to %s/, kernel %s\n",
-			miner.Profile(), c.nbits, train.FormatMACs(pouw.ExpectedMACsPerProof(pouw.CompactToBig(c.nbits))), c.proofDir, miner.Kernel().Name())
+			miner.Profile(), c.nbits, train.FormatMACs(miner.Profile().ExpectedMACs(target, miner.Profile().MinRank())), c.proofDir, miner.Kernel())
 	}
 	// Ctrl-C stops training at once; the proof files already written are
-	// complete (they are written atomically), and the sink finishes the ones
-	// in flight before the program exits.
+	// complete (they are written atomically), and the writer finishes the
+	// ones in flight before the program exits.
 	interrupted := make(chan os.Signal, 1)
 	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-interrupted
 		fmt.Fprintln(stderr, "\ninterrupted: finishing the proof files in flight")
-		if sink != nil {
-			sink.Close()
+		if proofs != nil {
+			proofs.Close()
 		}
 		os.Exit(130)
 	}()
 
 	opts := train.Options{
-		Epochs: c.epochs, Seed: c.seed, Miner: miner, Nbits: c.nbits, Sink: sink,
+		Epochs: c.epochs, Seed: c.seed, Miner: miner, Nbits: c.nbits, Proofs: proofs,
 		Solver: gorgonia.NewAdamSolver(gorgonia.WithLearnRate(c.lr), gorgonia.WithBatchSize(float64(c.batch))),
 		OnEpoch: func(e int, s *train.Summary) {
 			fmt.Fprintf(stderr, "epoch %d: loss %.4f, test accuracy %.2f %%, %s\n", e, s.TrainLoss[e-1], 100*s.TestAccuracy[e-1], s.EpochTimes[e-1].Round(time.Millisecond))
@@ -194,23 +196,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	sum, tl, runErr := train.Run(m, dataset{trainSet}, dataset{testSet}, opts)
 	signal.Stop(interrupted)
-	if sink != nil {
-		if err := sink.Close(); err != nil && runErr == nil {
+	if proofs != nil {
+		if err := proofs.Close(); err != nil && runErr == nil {
 			runErr = err
 		}
-		sum.ProofFiles = len(sink.Written())
+		sum.ProofFiles = len(proofs.Written())
 	}
 	if runErr != nil {
 		return runErr
 	}
 	fmt.Fprintln(stdout)
 	sum.WriteTo(stdout)
-	if sink != nil {
-		plot := filepath.Join(c.proofDir, "run.png")
-		if err := train.WritePlot(plot, sum, tl); err != nil {
+	if proofs != nil {
+		png := filepath.Join(c.proofDir, "run.png")
+		if err := plot.Write(png, sum, tl); err != nil {
 			return fmt.Errorf("plot: %w", err)
 		}
-		fmt.Fprintf(stdout, "\nplot: %s\nverify the proofs: go run ./cmd/pouw verify %s\n", plot, filepath.Join(c.proofDir, "*.json"))
+		fmt.Fprintf(stdout, "\nplot: %s\nverify the proofs: go run ./cmd/pouw verify %s\n", png, filepath.Join(c.proofDir, "*.json"))
 	}
 	return nil
 }

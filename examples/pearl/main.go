@@ -33,6 +33,7 @@ import (
 
 	"github.com/usefulwork/minedmatmul/op"
 	"github.com/usefulwork/minedmatmul/pouw"
+	"github.com/usefulwork/minedmatmul/pouw/gateway"
 	"github.com/usefulwork/minedmatmul/train"
 )
 
@@ -96,13 +97,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// rules, so the program shows what would be mined before a node is up.
 	var (
 		jobs    pouw.JobSource
-		gw      *pouw.Gateway
+		gw      *gateway.Client
 		onProof func(pouw.Found)
 		nbits   uint32
 	)
 	if c.gateway != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		gw, err = pouw.DialGateway(ctx, c.gateway, pouw.GatewayOptions{
+		gw, err = gateway.Dial(ctx, c.gateway, gateway.Options{
 			ProofDir:     c.proofDir,
 			PollInterval: c.poll,
 			Logf:         func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
@@ -116,16 +117,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 			nbits = j.Header.Bits
 			fmt.Fprintf(stderr, "gateway %s: job with nbits %#08x\n", c.gateway, nbits)
 		} else {
-			fmt.Fprintf(stderr, "gateway %s: %v (training anyway; mining starts when it has a job)\n", c.gateway, err)
+			fmt.Fprintf(stderr, "gateway %s: %v (training anyway; mining starts when it has a job)\n", c.gateway, err) // gateway text in err is escaped
 		}
 	} else {
-		nbits = pouw.NbitsForExpectedMACs(c.macsPerProof)
-		sink, err := train.NewProofSink(c.proofDir)
+		nbits = pouw.Pearl.Nbits(c.macsPerProof, 128)
+		proofs, err := pouw.NewProofWriter(c.proofDir, nil)
 		if err != nil {
 			return err
 		}
-		defer sink.Close()
-		jobs, onProof = pouw.DevJob(nbits), sink.Found
+		defer proofs.Close()
+		jobs, onProof = pouw.DevJob(nbits), proofs.OnProof
 		fmt.Fprintf(stderr, "no -gateway: development job, nbits %#08x, proofs to %s/\n", nbits, c.proofDir)
 	}
 	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: jobs, Profile: pouw.Pearl, OnProof: onProof})
@@ -166,8 +167,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		s := gw.Stats()
 		fmt.Fprintf(stdout, "\ngateway %s\n", c.gateway)
 		fmt.Fprintf(stdout, "jobs seen         %d, mining paused %s\n", s.JobsSeen, s.PausedTime.Round(time.Millisecond))
-		fmt.Fprintf(stdout, "proofs            %d saved to %s, %d submitted, %d accepted, %d failed, %d dropped, %d retries, %d stale\n",
-			s.Saved, c.proofDir, s.Submitted, s.Accepted, s.Failed, s.Dropped, s.Retries, s.Stale)
+		fmt.Fprintf(stdout, "proofs            %d saved to %s, %d submitted, %d accepted, %d failed, %d too large to send, %d dropped, %d retries, %d stale\n",
+			s.Saved, c.proofDir, s.Submitted, s.Accepted, s.Failed, s.TooLarge, s.Dropped, s.Retries, s.Stale)
 		if closeErr != nil {
 			fmt.Fprintf(stdout, "not submitted     %v\n                  send later: go run ./cmd/pouw submit --gateway %s FILE...\n", closeErr, c.gateway)
 		}

@@ -11,7 +11,7 @@ import (
 	"lukechampine.com/blake3"
 
 	"github.com/usefulwork/minedmatmul/pouw"
-	"github.com/usefulwork/minedmatmul/pouw/gatewaytest"
+	"github.com/usefulwork/minedmatmul/pouw/gateway/gatewaytest"
 )
 
 // One short epoch against a test gateway: the eligible products are mined
@@ -24,7 +24,7 @@ func TestTrainAgainstGateway(t *testing.T) {
 			Version:   0x20000000,
 			PrevBlock: blake3.Sum256([]byte("examples/pearl test")),
 			Timestamp: 1_700_000_000,
-			Bits:      pouw.NbitsForExpectedMACs(5e7), // a handful of proofs in one step
+			Bits:      pouw.Pearl.Nbits(5e7, 128), // a handful of proofs in one step
 		},
 		CertVersion: pouw.CertSalted,
 	}
@@ -64,5 +64,6 @@ func TestTrainWithGatewayDown(t *testing.T) {
 	out := stdout.String()
 	assert.Contains(t, out, "mined 0 of 7 products")
 	assert.Contains(t, out, "7 paused")
-	assert.Contains(t, out, "pearl gateway: gateway unreachable: mining paused")
+	assert.Contains(t, out, "ErrNoJob 2048x2048x64")
+	assert.Contains(t, stderr.String(), "gateway unreachable: dial unix")
 }

@@ -13,12 +13,9 @@ func BenchmarkMul(b *testing.B) {
 		a := randInt8(r, m*k, false)
 		bt := randInt8(r, n*k, false)
 		dst := make([]int32, m*n)
-		for _, impl := range Available() {
-			if impl != AVX512 {
-				continue
-			}
+		{
 			for _, mode := range []string{"plain", "transcript", "transcript+correction"} {
-				b.Run(fmt.Sprintf("%s/%d/%s", impl, sz, mode), func(b *testing.B) {
+				b.Run(fmt.Sprintf("%s/%d/%s", Name(), sz, mode), func(b *testing.B) {
 					var g *Grid
 					var jp []Jackpot
 					var c *Correction
@@ -30,7 +27,7 @@ func BenchmarkMul(b *testing.B) {
 						c = &Correction{Q: 64, L: make([]int16, m*64), R: make([]int16, n*64)}
 					}
 					for b.Loop() {
-						Mul(impl, dst, a, bt, m, n, k, g, jp, c)
+						Mul(dst, a, bt, m, n, k, g, jp, c)
 					}
 					b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 				})

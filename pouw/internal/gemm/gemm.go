@@ -4,8 +4,9 @@
 // It works on raw slices so that package pouw can wrap it (pouw imports
 // gemm, not the other way round). Three implementations compute bit-identical
 // results: an AVX-512 VNNI one (VPDPBUSD), an AVX2 one (VPMADDWD on int16) and
-// a pure-Go one; Available lists those this CPU can run and Best picks the
-// fastest. Every one of them is tested against a plain triple loop.
+// a pure-Go one. Mul runs the fastest this CPU has; the assembly ones are
+// registered with package impl, so tests run every one of them (and the Go
+// one) against a plain triple loop.
 //
 // Layout: a (m×k) and bt (n×k) are row-major, i.e. both operands are already
 // k-contiguous. The output is cut into panels of ph×pw entries (one panel is
@@ -46,42 +47,18 @@ type Correction struct {
 	L, R []int16
 }
 
-// Impl names one implementation of the kernel.
-type Impl int
-
-const (
-	Generic Impl = iota // pure Go, every platform
-	AVX2                // VPMADDWD on int16 pairs
-	AVX512              // VPDPBUSD, AVX-512 VNNI
-)
-
-func (i Impl) String() string {
-	switch i {
-	case Generic:
-		return "generic"
-	case AVX2:
-		return "avx2"
-	case AVX512:
+// Name is the implementation that Mul runs now: "avx512-vnni", "avx2" or
+// "generic", the fastest this CPU supports unless a test switched it off
+// (package impl).
+func Name() string {
+	switch {
+	case hasAVX512:
 		return "avx512-vnni"
+	case hasAVX2:
+		return "avx2"
 	}
-	return fmt.Sprintf("Impl(%d)", int(i))
+	return "generic"
 }
-
-// Available lists the implementations this CPU runs, fastest first; Generic
-// is always last.
-func Available() []Impl {
-	var out []Impl
-	if hasAVX512 {
-		out = append(out, AVX512)
-	}
-	if hasAVX2 {
-		out = append(out, AVX2)
-	}
-	return append(out, Generic)
-}
-
-// Best is the fastest implementation this CPU runs.
-func Best() Impl { return Available()[0] }
 
 // plan is the shape of one call, shared by every implementation.
 type plan struct {
@@ -123,7 +100,7 @@ func (p *plan) jackpot(pi, pj int) *Jackpot {
 // folded into 16 words (PROTOCOL.md §5); the correction never enters it.
 // Entries of a and bt must lie in [−127, 127] and k ≤ 65536, so that every
 // partial sum fits in int32.
-func Mul(impl Impl, dst []int32, a, bt []int8, m, n, k int, g *Grid, jackpots []Jackpot, c *Correction) {
+func Mul(dst []int32, a, bt []int8, m, n, k int, g *Grid, jackpots []Jackpot, c *Correction) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -155,19 +132,14 @@ func Mul(impl Impl, dst []int32, a, bt []int8, m, n, k int, g *Grid, jackpots []
 		mulGeneric(&p, dst, a, bt)
 		return
 	}
-	switch impl {
-	case AVX512:
-		if hasAVX512 {
-			mulAVX512(&p, dst, a, bt)
-			return
-		}
-	case AVX2:
-		if hasAVX2 {
-			mulAVX2(&p, dst, a, bt)
-			return
-		}
+	switch {
+	case hasAVX512:
+		mulAVX512(&p, dst, a, bt)
+	case hasAVX2:
+		mulAVX2(&p, dst, a, bt)
+	default:
+		mulGeneric(&p, dst, a, bt)
 	}
-	mulGeneric(&p, dst, a, bt)
 }
 
 // parallel runs fn(worker, item) for every item in [0, items) on up to

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -90,6 +91,10 @@ func shapes() []shape {
 }
 
 func TestImplsMatchReference(t *testing.T) {
+	impltest.Run(t, testMatchesReference, "gemm")
+}
+
+func testMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range shapes() {
 		a := randInt8(r, s.m*s.k, s.extreme)
@@ -111,9 +116,9 @@ func TestImplsMatchReference(t *testing.T) {
 			}
 		}
 		want, wantJ := refMul(a, bt, s.m, s.n, s.k, g, c)
-		for _, impl := range Available() {
+		{
 			for _, procs := range []int{1, 2, 7} {
-				name := fmt.Sprintf("%s/%dx%dx%d/procs=%d", impl, s.m, s.k, s.n, procs)
+				name := fmt.Sprintf("%s/%dx%dx%d/procs=%d", Name(), s.m, s.k, s.n, procs)
 				old := runtime.GOMAXPROCS(procs)
 				dst := make([]int32, s.m*s.n)
 				for i := range dst {
@@ -126,7 +131,7 @@ func TestImplsMatchReference(t *testing.T) {
 						jp[i][3] = 99 // must be overwritten
 					}
 				}
-				Mul(impl, dst, a, bt, s.m, s.n, s.k, g, jp, c)
+				Mul(dst, a, bt, s.m, s.n, s.k, g, jp, c)
 				runtime.GOMAXPROCS(old)
 				for i := range want {
 					if dst[i] != want[i] {

@@ -6,9 +6,13 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/usefulwork/minedmatmul/internal/impl"
 )
 
 var hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
+
+func init() { impl.Register("vec8", "avx512-vbmi", &hasVBMI) }
 
 //go:noescape
 func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)

@@ -495,17 +495,12 @@ func (s *Server) getMiningInfo(id, params json.RawMessage) response {
 		}
 		return errorResponse(id, -32001, msg, nil)
 	}
-	mj, err := s.job.MiningJob()
+	mj, err := s.job.MarshalJSON()
 	if err != nil {
 		return errorResponse(id, -32000, err.Error(), nil)
 	}
 	s.polls++
-	return response{JSONRPC: "2.0", ID: id, Result: map[string]any{
-		"incomplete_header_bytes": mj.IncompleteHeaderBytes,
-		"target":                  mj.Target,
-		"cert_version":            mj.CertVersion,
-		"ancestor_headers":        []string{},
-	}}
+	return response{JSONRPC: "2.0", ID: id, Result: json.RawMessage(mj)}
 }
 
 func (s *Server) submitPlainProof(id, params json.RawMessage) response {
@@ -523,7 +518,7 @@ func (s *Server) submitPlainProof(id, params json.RawMessage) response {
 	if json.Unmarshal(p["plain_proof"], &b64) != nil {
 		return bad("plain_proof must be a string")
 	}
-	mj, why := decodeMiningJob(p["mining_job"])
+	job, why := decodeMiningJob(p["mining_job"])
 	if why != "" {
 		return bad(why)
 	}
@@ -531,12 +526,8 @@ func (s *Server) submitPlainProof(id, params json.RawMessage) response {
 	if err != nil {
 		return errorResponse(id, -32000, "plain_proof: "+err.Error(), nil)
 	}
-	proof, err := pouw.DecodePlainProof(raw)
-	if err != nil {
-		return errorResponse(id, -32000, err.Error(), nil)
-	}
-	job, err := pouw.ParseMiningJob(mj)
-	if err != nil {
+	proof := new(pouw.PlainProof)
+	if err := proof.UnmarshalBinary(raw); err != nil {
 		return errorResponse(id, -32000, err.Error(), nil)
 	}
 
@@ -548,7 +539,7 @@ func (s *Server) submitPlainProof(id, params json.RawMessage) response {
 	}
 	sub := Submission{Job: job, Proof: proof, Stale: cur == nil || cur.Header != job.Header}
 	if !sub.Stale {
-		sub.Verification, sub.Err = pouw.Verify(job, profile, proof, pouw.VerifyOptions{})
+		sub.Verification, sub.Err = pouw.Verify(job, profile, proof, pouw.VerifyOptions{Profile: profile})
 	}
 	s.mu.Lock()
 	s.submissions = append(s.submissions, sub)
@@ -556,35 +547,44 @@ func (s *Server) submitPlainProof(id, params json.RawMessage) response {
 	return response{JSONRPC: "2.0", ID: id, Result: "submitted"}
 }
 
-// decodeMiningJob applies the gateway's schema for mining_job: the three
-// required fields with their types and ranges, ancestor_headers optional,
-// other keys tolerated.
-func decodeMiningJob(raw json.RawMessage) (pouw.MiningJobJSON, string) {
+// decodeMiningJob applies the gateway's schema for mining_job, which is
+// looser than a proof file's: the three required fields with their types
+// and ranges, ancestor_headers optional, other keys tolerated; the target
+// must be the expansion of the header's nbits.
+func decodeMiningJob(raw json.RawMessage) (pouw.Job, string) {
 	var f map[string]json.RawMessage
 	if json.Unmarshal(raw, &f) != nil {
-		return pouw.MiningJobJSON{}, "mining_job must be an object"
+		return pouw.Job{}, "mining_job must be an object"
 	}
-	var mj pouw.MiningJobJSON
-	if json.Unmarshal(f["incomplete_header_bytes"], &mj.IncompleteHeaderBytes) != nil {
-		return mj, "mining_job.incomplete_header_bytes must be a string"
+	var hb64 string
+	if json.Unmarshal(f["incomplete_header_bytes"], &hb64) != nil {
+		return pouw.Job{}, "mining_job.incomplete_header_bytes must be a string"
+	}
+	hb, err := base64.StdEncoding.DecodeString(hb64)
+	var job pouw.Job
+	if err != nil || job.Header.UnmarshalBinary(hb) != nil {
+		return pouw.Job{}, "mining_job.incomplete_header_bytes must be 76 bytes of base64"
 	}
 	t, ok := new(big.Int).SetString(string(f["target"]), 10)
 	if !ok || t.Sign() < 0 {
-		return mj, "mining_job.target must be an integer ≥ 0"
+		return pouw.Job{}, "mining_job.target must be an integer ≥ 0"
 	}
-	mj.Target = t
+	if want, err := pouw.Target(job.Header.Bits); err != nil || want.Cmp(t) != 0 {
+		return pouw.Job{}, "mining_job.target is not the header's"
+	}
 	var cv int64
 	dec := json.NewDecoder(bytes.NewReader(f["cert_version"]))
 	if dec.Decode(&cv) != nil || cv < 1 || cv > 1<<31 {
-		return mj, "mining_job.cert_version must be an integer ≥ 1"
+		return pouw.Job{}, "mining_job.cert_version must be an integer ≥ 1"
 	}
-	mj.CertVersion = uint32(cv)
+	job.CertVersion = uint32(cv)
 	if a, ok := f["ancestor_headers"]; ok {
-		if json.Unmarshal(a, &mj.AncestorHeaders) != nil {
-			return mj, "mining_job.ancestor_headers must be an array of strings"
+		var anc []string
+		if json.Unmarshal(a, &anc) != nil {
+			return pouw.Job{}, "mining_job.ancestor_headers must be an array of strings"
 		}
 	}
-	return mj, ""
+	return job, ""
 }
 
 // String describes the server for test logs.

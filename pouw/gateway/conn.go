@@ -1,4 +1,4 @@
-package pouw
+package gateway
 
 import (
 	"bufio"
@@ -14,57 +14,87 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/usefulwork/minedmatmul/pouw"
 )
 
-// MaxGatewayLine is the longest line, newline included, that this client
-// sends to or reads from a Pearl gateway: the 4 MiB limit of the gateway's
-// asyncio stream reader (PROTOCOL.md §11). The gateway rejects a longer
-// request line; a longer response is treated as a broken connection.
-const MaxGatewayLine = 4 << 20
+// MaxLine is the longest line, newline included, that this client reads
+// from a gateway: the 4 MiB limit of the newer pearl-gateway's stream
+// reader. A longer response is treated as a broken connection. What it
+// sends is bounded by the Conn's request limit (MaxRequest by default).
+const MaxLine = 4 << 20
 
-// DefaultGatewayAddr is pearl-gateway's default listening address: a Unix
-// socket (its TCP alternative listens on 127.0.0.1:8337).
-const DefaultGatewayAddr = "unix:///tmp/pearlgw.sock"
+// DefaultAddr is pearl-gateway's default listening address: a Unix socket
+// (its TCP alternative listens on 127.0.0.1:8337).
+const DefaultAddr = "unix:///tmp/pearlgw.sock"
 
-// JSON-RPC error codes the Pearl gateway answers with (PROTOCOL.md §11).
+// JSON-RPC error codes the Pearl gateway answers with.
 const (
-	GatewayParseError     = -32700 // the request line is not JSON
-	GatewayInvalidRequest = -32600 // the envelope breaks the schema
-	GatewayMethodNotFound = -32601 // unknown method
-	GatewayInvalidParams  = -32602 // params break the method's schema
-	GatewayServerError    = -32000 // any other exception, e.g. an undecodable proof
-	GatewayMiningPaused   = -32001 // no block template: "mining_paused[: details]"
+	CodeParseError     = -32700 // the request line is not JSON
+	CodeInvalidRequest = -32600 // the envelope breaks the schema
+	CodeMethodNotFound = -32601 // unknown method
+	CodeInvalidParams  = -32602 // params break the method's schema
+	CodeServerError    = -32000 // any other exception: an undecodable proof, a full submission queue
+	CodeMiningPaused   = -32001 // no block template: "mining_paused[: details]"
 )
 
-// GatewayError is a JSON-RPC error object returned by the gateway.
-type GatewayError struct {
+// Error is a JSON-RPC error object returned by the gateway.
+type Error struct {
 	Code    int             `json:"code"`
 	Message string          `json:"message"`
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
-// Error returns the gateway's code and message.
-func (e *GatewayError) Error() string {
-	s := fmt.Sprintf("gateway error %d: %s", e.Code, e.Message)
+// Error returns the gateway's code and message, escaped and shortened: the
+// text comes from the network and must not reach a terminal raw.
+func (e *Error) Error() string {
+	s := fmt.Sprintf("gateway error %d: %s", e.Code, clean(e.Message))
 	if len(e.Data) > 0 && string(e.Data) != "null" {
-		s += " (" + string(e.Data) + ")"
+		s += " (" + clean(string(e.Data)) + ")"
 	}
 	return s
 }
 
-// ErrLineTooLong reports a JSON-RPC line over MaxGatewayLine, sent or
-// received.
-var ErrLineTooLong = errors.New("line exceeds the gateway's 4 MiB limit")
+// maxShown bounds how much of a text from the gateway an error shows.
+const maxShown = 200
 
-// errUnreachable marks transport failures (no connection, no answer in
-// time, an answer that cannot be read): the request may be retried, on a new
-// connection. Errors the gateway answered with are not wrapped in it.
-var errUnreachable = errors.New("gateway unreachable")
+// clean makes text from the network safe to print on one line: control
+// characters and invalid UTF-8 escaped (no newline, carriage return or ANSI
+// escape survives), and at most maxShown bytes of it shown.
+func clean(s string) string {
+	cut := len(s) > maxShown
+	if cut {
+		s = s[:maxShown]
+	}
+	q := strconv.QuoteToGraphic(s)
+	q = q[1 : len(q)-1]
+	if cut {
+		q += "…"
+	}
+	return q
+}
 
-// ParseGatewayAddr maps a gateway address to a network and an address for
+var (
+	// ErrLineTooLong reports a JSON-RPC line over the limit, sent or
+	// received.
+	ErrLineTooLong = errors.New("line exceeds the gateway's line limit")
+
+	// ErrUnreachable marks transport failures (no connection, no answer in
+	// time, an answer that cannot be read): the request may be retried, on
+	// a new connection. Errors the gateway answered with are not wrapped
+	// in it.
+	ErrUnreachable = errors.New("gateway unreachable")
+
+	// ErrNotPearl is Submit's answer for a proof of another profile than
+	// pearl: the gateway judges every proof by Pearl's rules, so it is
+	// never sent.
+	ErrNotPearl = errors.New("only pearl-profile proofs are submitted")
+)
+
+// ParseAddr maps a gateway address to a network and an address for
 // net.Dial: "unix:///path" and any string containing a '/' are Unix
 // sockets; "tcp://host:port" and "host:port" are TCP.
-func ParseGatewayAddr(addr string) (network, address string, err error) {
+func ParseAddr(addr string) (network, address string, err error) {
 	switch {
 	case addr == "":
 		return "", "", errors.New("gateway address is empty")
@@ -73,52 +103,66 @@ func ParseGatewayAddr(addr string) (network, address string, err error) {
 	case strings.HasPrefix(addr, "tcp://"):
 		network, address = "tcp", strings.TrimPrefix(addr, "tcp://")
 	case strings.Contains(addr, "://"):
-		return "", "", fmt.Errorf("gateway address %q: unknown scheme (want unix:// or tcp://)", addr)
+		return "", "", fmt.Errorf("gateway address %s: unknown scheme (want unix:// or tcp://)", clean(addr))
 	case strings.Contains(addr, "/"):
 		network, address = "unix", addr
 	default:
 		network, address = "tcp", addr
 	}
 	if address == "" {
-		return "", "", fmt.Errorf("gateway address %q has no path or host", addr)
+		return "", "", fmt.Errorf("gateway address %s has no path or host", clean(addr))
 	}
 	if network == "tcp" {
 		if _, port, err := net.SplitHostPort(address); err != nil || port == "" {
-			return "", "", fmt.Errorf("gateway address %q: want host:port", addr)
+			return "", "", fmt.Errorf("gateway address %s: want host:port", clean(addr))
 		}
 	}
 	return network, address, nil
 }
 
-// GatewayClient speaks the Pearl gateway's line-delimited JSON-RPC 2.0. It
-// connects on first use and again after any transport failure, so one
-// client survives a gateway restart. Calls may run concurrently: responses
-// are matched to requests by id, and a response that arrives after its call
-// gave up is discarded.
-type GatewayClient struct {
+// MaxRequest is the longest request line, newline included, that a Conn
+// sends unless told otherwise: the 1 MiB stream limit of the older
+// pearl-gateway versions, which every version accepts. A gateway known to
+// read 4 MiB lines can be given up to MaxLine (Options.MaxRequest).
+const MaxRequest = 1 << 20
+
+// Conn speaks the Pearl gateway's line-delimited JSON-RPC 2.0. It connects
+// on first use and again after any transport failure, so one Conn survives
+// a gateway restart. Calls may run concurrently: responses are matched to
+// requests by id, and a response that arrives after its call gave up is
+// discarded.
+type Conn struct {
 	network, address string
+	maxRequest       int
 	nextID           atomic.Uint64
 
 	mu  sync.Mutex
 	cur *rpcConn
 }
 
-// NewGatewayClient returns a client for addr (see ParseGatewayAddr). It does
-// not connect until the first call.
-func NewGatewayClient(addr string) (*GatewayClient, error) {
-	network, address, err := ParseGatewayAddr(addr)
+// NewConn returns a connection to addr (see ParseAddr) whose requests are
+// at most maxRequest bytes, newline included (0: MaxRequest). It does not
+// connect until the first call.
+func NewConn(addr string, maxRequest int) (*Conn, error) {
+	network, address, err := ParseAddr(addr)
 	if err != nil {
 		return nil, err
 	}
-	return &GatewayClient{network: network, address: address}, nil
+	if maxRequest <= 0 {
+		maxRequest = MaxRequest
+	}
+	if maxRequest > MaxLine {
+		return nil, fmt.Errorf("gateway: request limit %d is above the longest line any pearl-gateway reads (%d)", maxRequest, MaxLine)
+	}
+	return &Conn{network: network, address: address, maxRequest: maxRequest}, nil
 }
 
-// Addr returns the address the client dials, as network://address.
-func (c *GatewayClient) Addr() string { return c.network + "://" + c.address }
+// Addr returns the address the connection dials, as network://address.
+func (c *Conn) Addr() string { return c.network + "://" + c.address }
 
-// Close closes the current connection, failing calls in flight. The client
+// Close closes the current connection, failing calls in flight. The Conn
 // stays usable: a later call reconnects.
-func (c *GatewayClient) Close() error {
+func (c *Conn) Close() error {
 	c.mu.Lock()
 	cur := c.cur
 	c.cur = nil
@@ -129,22 +173,35 @@ func (c *GatewayClient) Close() error {
 	return nil
 }
 
-// MiningInfo calls getMiningInfo and returns the gateway's job as received,
-// unchecked: ParseMiningJob checks it.
-func (c *GatewayClient) MiningInfo(ctx context.Context) (MiningJobJSON, error) {
-	var mj MiningJobJSON
-	err := c.Call(ctx, "getMiningInfo", struct{}{}, &mj)
-	return mj, err
+// MiningInfo calls getMiningInfo and returns the gateway's job, read
+// strictly by pouw.Job's UnmarshalJSON: a malformed or unusable job is an
+// error carrying its pouw.ErrorCode.
+func (c *Conn) MiningInfo(ctx context.Context) (pouw.Job, error) {
+	var job pouw.Job
+	err := c.Call(ctx, "getMiningInfo", struct{}{}, &job)
+	return job, err
 }
 
-// SubmitProof calls submitPlainProof with p's plain proof and job. The
-// gateway answers "submitted" once the proof decodes; it drops proofs for a
-// header that is no longer its template without saying so.
-func (c *GatewayClient) SubmitProof(ctx context.Context, p *Proof) error {
-	params, err := submitParams(p)
-	if err != nil {
-		return err
+// Submit calls submitPlainProof with p's plain proof and job, each encoded
+// by its own encoder. Only pearl-profile proofs are sent: any other is
+// ErrNotPearl, before anything is dialled. A request over the connection's
+// limit is ErrLineTooLong, also unsent. The gateway answers "submitted"
+// once the proof decodes; it drops proofs for a header that is no longer
+// its template without saying so.
+func (c *Conn) Submit(ctx context.Context, p *pouw.Proof) error {
+	if p.Profile != pouw.Pearl {
+		// Pearl's gateway rejects ranks below 128 and judges every proof by
+		// the rank-penalised bound: another profile's proof is wasted there.
+		return fmt.Errorf("submitPlainProof: a %s-profile proof: %w", p.Profile, ErrNotPearl)
 	}
+	if p.Plain == nil {
+		return errors.New("submitPlainProof: the proof has no plain proof")
+	}
+	raw, err := p.Plain.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("submitPlainProof: %w", err)
+	}
+	params := submitRequest{PlainProof: raw, MiningJob: &p.Job}
 	var res json.RawMessage
 	if err := c.Call(ctx, "submitPlainProof", params, &res); err != nil {
 		return err
@@ -153,57 +210,31 @@ func (c *GatewayClient) SubmitProof(ctx context.Context, p *Proof) error {
 	if json.Unmarshal(res, &s) != nil || s != "submitted" {
 		// Pearl's gateway answers only "submitted"; anything else is
 		// reported rather than guessed at.
-		return fmt.Errorf("submitPlainProof: unexpected result %.100s", res)
+		return fmt.Errorf("submitPlainProof: unexpected result %s", clean(string(res)))
 	}
 	return nil
 }
 
-// submitRequest is submitPlainProof's params: exactly two keys, as the
-// gateway's schema requires.
+// submitRequest is submitPlainProof's params: exactly the two keys the
+// gateway's schema requires, each from the proof's own encoder.
 type submitRequest struct {
-	PlainProof string          `json:"plain_proof"`
-	MiningJob  submitMiningJob `json:"mining_job"`
-}
-
-// submitMiningJob is the mining_job as getMiningInfo gave it, with
-// ancestor_headers always present (empty for the INT certificate versions).
-type submitMiningJob struct {
-	MiningJobJSON
-	AncestorHeaders []string `json:"ancestor_headers"`
-}
-
-func submitParams(p *Proof) (*submitRequest, error) {
-	raw, err := p.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	// The proof file's JSON is the params plus our own fields: reuse its
-	// encoding of plain_proof and mining_job rather than a second one.
-	var f proofFileJSON
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, err
-	}
-	anc := f.MiningJob.AncestorHeaders
-	if anc == nil {
-		anc = []string{}
-	}
-	f.MiningJob.AncestorHeaders = nil
-	return &submitRequest{PlainProof: f.PlainProof, MiningJob: submitMiningJob{f.MiningJob, anc}}, nil
+	PlainProof []byte    `json:"plain_proof"` // encoding/json writes standard base64
+	MiningJob  *pouw.Job `json:"mining_job"`
 }
 
 // Call sends one request and decodes the result into result (which may be
-// nil). It returns a *GatewayError when the gateway answers with an error,
+// nil). It returns an *Error when the gateway answers with an error,
 // ErrLineTooLong when the request is too long to send, and otherwise a
-// transport error (the connection is then dropped and the next call
-// redials). ctx bounds the whole call, dialing included.
-func (c *GatewayClient) Call(ctx context.Context, method string, params, result any) error {
+// transport error wrapping ErrUnreachable (the connection is then dropped
+// and the next call redials). ctx bounds the whole call, dialing included.
+func (c *Conn) Call(ctx context.Context, method string, params, result any) error {
 	id := c.nextID.Add(1)
 	line, err := json.Marshal(rpcRequest{JSONRPC: "2.0", Method: method, Params: params, ID: id})
 	if err != nil {
 		return fmt.Errorf("%s: encode request: %w", method, err)
 	}
-	if len(line)+1 > MaxGatewayLine {
-		return fmt.Errorf("%s: request of %d bytes: %w", method, len(line)+1, ErrLineTooLong)
+	if len(line)+1 > c.maxRequest {
+		return fmt.Errorf("%s: request of %d bytes, over the %d-byte limit: %w", method, len(line)+1, c.maxRequest, ErrLineTooLong)
 	}
 	line = append(line, '\n')
 	conn, err := c.conn(ctx)
@@ -228,7 +259,7 @@ func (c *GatewayClient) Call(ctx context.Context, method string, params, result 
 }
 
 // conn returns the live connection, dialing a new one if there is none.
-func (c *GatewayClient) conn(ctx context.Context) (*rpcConn, error) {
+func (c *Conn) conn(ctx context.Context) (*rpcConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil && !c.cur.dead() {
@@ -237,7 +268,7 @@ func (c *GatewayClient) conn(ctx context.Context) (*rpcConn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, c.network, c.address)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	c.cur = newRPCConn(nc)
 	return c.cur, nil
@@ -253,7 +284,7 @@ type rpcRequest struct {
 type rpcResponse struct {
 	JSONRPC string          `json:"jsonrpc"`
 	Result  json.RawMessage `json:"result"`
-	Error   *GatewayError   `json:"error"`
+	Error   *Error          `json:"error"`
 	ID      json.RawMessage `json:"id"`
 }
 
@@ -300,11 +331,11 @@ func (c *rpcConn) fail(err error) {
 func (c *rpcConn) deathErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var ge *GatewayError
+	var ge *Error
 	if errors.As(c.err, &ge) {
 		return c.err // the gateway said why; not a transport error
 	}
-	return fmt.Errorf("%w: %w", errUnreachable, c.err)
+	return fmt.Errorf("%w: %w", ErrUnreachable, c.err)
 }
 
 func (c *rpcConn) roundTrip(ctx context.Context, id uint64, line []byte) (*rpcResponse, error) {
@@ -335,7 +366,7 @@ func (c *rpcConn) roundTrip(ctx context.Context, id uint64, line []byte) (*rpcRe
 	case <-ctx.Done():
 		// The connection stays: a late answer is discarded by id. A gateway
 		// that never answers costs a timeout per call, never a hang.
-		return nil, fmt.Errorf("%w: no answer: %w", errUnreachable, ctx.Err())
+		return nil, fmt.Errorf("%w: no answer: %w", ErrUnreachable, ctx.Err())
 	}
 }
 
@@ -356,7 +387,7 @@ func (c *rpcConn) write(ctx context.Context, line []byte) error {
 func (c *rpcConn) readLoop() {
 	r := bufio.NewReaderSize(c.nc, 64<<10)
 	for {
-		line, err := readLine(r, MaxGatewayLine)
+		line, err := readLine(r, MaxLine)
 		if err != nil {
 			if errors.Is(err, ErrLineTooLong) {
 				err = fmt.Errorf("response: %w", err)
@@ -371,11 +402,11 @@ func (c *rpcConn) readLoop() {
 		if err := json.Unmarshal(line, &resp); err != nil {
 			// The stream cannot be trusted after a line we cannot parse,
 			// and we cannot tell which call it answered: start afresh.
-			c.fail(fmt.Errorf("malformed response %.80q: %w", line, err))
+			c.fail(fmt.Errorf("malformed response %s: %w", clean(string(line)), err))
 			return
 		}
 		if resp.JSONRPC != "2.0" || (resp.Error == nil && resp.Result == nil) {
-			c.fail(fmt.Errorf("malformed response %.80q: not a JSON-RPC 2.0 response", line))
+			c.fail(fmt.Errorf("malformed response %s: not a JSON-RPC 2.0 response", clean(string(line))))
 			return
 		}
 		id, err := strconv.ParseUint(string(resp.ID), 10, 64)
@@ -386,7 +417,7 @@ func (c *rpcConn) readLoop() {
 			if resp.Error != nil {
 				c.fail(resp.Error)
 			} else {
-				c.fail(fmt.Errorf("response id %.40s does not match any request", resp.ID))
+				c.fail(fmt.Errorf("response id %s does not match any request", clean(string(resp.ID))))
 			}
 			return
 		}

@@ -1,4 +1,4 @@
-package op
+package quant
 
 import (
 	"fmt"
@@ -7,26 +7,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
-
-// allKernels are the lane kernels this machine can run: the portable ones
-// and, where the CPU has them, the assembly ones.
-func allKernels() []laneKernels {
-	ks := []laneKernels{goKernels}
-	if asmKernels.name != "" && asmKernels.name != goKernels.name {
-		ks = append(ks, asmKernels)
-	}
-	return ks
-}
-
-// withKernels runs f with quantRows forced onto the fast path with k.
-func withKernels(t *testing.T, k laneKernels, f func()) {
-	oldUse, oldKern := quantUse, kern
-	t.Cleanup(func() { quantUse, kern = oldUse, oldKern })
-	quantUse, kern = implFast, k
-	f()
-	quantUse, kern = oldUse, oldKern
-}
 
 // layout is how a test window lies in memory.
 type layout int
@@ -44,78 +27,86 @@ func (l layout) String() string {
 
 // window builds a rows×cols window of layout l over fresh data filled by fill
 // (called with the window coordinates of each element it sets).
-func window[F float32 | float64](l layout, rows, cols, pad int, fill func(i, j int) float64) strided[F] {
-	v := strided[F]{rows: rows, cols: cols}
+func window[F float32 | float64](l layout, rows, cols, pad int, fill func(i, j int) float64) View[F] {
+	v := View[F]{Rows: rows, Cols: cols}
 	var n int
 	switch l {
 	case rowMajor:
-		v.rs, v.cs = cols+pad, 1
-		n = (rows-1)*v.rs + cols
+		v.RowStride, v.ColStride = cols+pad, 1
+		n = (rows-1)*v.RowStride + cols
 	case colMajor:
-		v.rs, v.cs = 1, rows+pad
-		n = rows + (cols-1)*v.cs
+		v.RowStride, v.ColStride = 1, rows+pad
+		n = rows + (cols-1)*v.ColStride
 	case strided2:
-		v.rs, v.cs = 2*cols+pad, 2
-		n = (rows-1)*v.rs + 2*(cols-1) + 1
+		v.RowStride, v.ColStride = 2*cols+pad, 2
+		n = (rows-1)*v.RowStride + 2*(cols-1) + 1
 	case broadcast:
-		v.rs, v.cs = 0, 1
+		v.RowStride, v.ColStride = 0, 1
 		n = cols
 	}
-	v.data = make([]F, n)
-	for i := range v.data {
-		v.data[i] = F(math.NaN()) // padding must never be read
+	v.Data = make([]F, n)
+	for i := range v.Data {
+		v.Data[i] = F(math.NaN()) // padding must never be read
 	}
 	for i := range rows {
 		for j := range cols {
-			v.data[i*v.rs+j*v.cs] = F(fill(i, j))
+			v.Data[i*v.RowStride+j*v.ColStride] = F(fill(i, j))
 		}
 	}
 	return v
 }
 
-// compareQuant checks that the fast quantiser with every kernel gives the
-// reference's int8s, scales and error for v.
-func compareQuant[F float32 | float64](t *testing.T, v strided[F], rnd *noise) {
+// compareQuant checks that the fast quantiser with the kernels selected now
+// (impltest.Run switches them) gives the reference's int8s, scales and
+// error for v.
+func compareQuant[F float32 | float64](t *testing.T, v View[F], rnd *Noise) {
 	t.Helper()
 	quant := func() ([]int8, []float64, error) {
-		out := make([]int8, v.rows*v.cols)
-		scale := make([]float64, v.rows)
-		var r *noise
+		out := make([]int8, v.Rows*v.Cols)
+		scale := make([]float64, v.Rows)
+		var r *Noise
 		if rnd != nil {
-			r = &noise{key: rnd.key, base: rnd.base}
+			r = &Noise{Key: rnd.Key, Base: rnd.Base}
 		}
-		err := quantRows(v, out, scale, r)
+		err := Rows(v, out, scale, r)
 		return out, scale, err
 	}
-	oldUse := quantUse
-	quantUse = implRef
-	wantQ, wantS, wantErr := quant()
-	quantUse = oldUse
-	for _, k := range allKernels() {
-		withKernels(t, k, func() {
-			q, s, err := quant()
-			if wantErr != nil {
-				require.EqualError(t, err, wantErr.Error(), k.name)
-				return
-			}
-			require.NoError(t, err, k.name)
-			for i := range q {
-				if q[i] != wantQ[i] {
-					t.Fatalf("%s: element %d (%d, %d) is %d, want %d", k.name, i, i/v.cols, i%v.cols, q[i], wantQ[i])
-				}
-			}
-			for i := range s {
-				require.Equal(t, math.Float64bits(wantS[i]), math.Float64bits(s[i]), "%s: scale %d", k.name, i)
-			}
-		})
+	wantQ, wantS, wantErr := withQuant(implRef, quant)
+	q, s, err := withQuant(implFast, quant)
+	name := kern().name
+	if wantErr != nil {
+		require.EqualError(t, err, wantErr.Error(), name)
+		return
+	}
+	require.NoError(t, err, name)
+	for i := range q {
+		if q[i] != wantQ[i] {
+			t.Fatalf("%s: element %d (%d, %d) is %d, want %d", name, i, i/v.Cols, i%v.Cols, q[i], wantQ[i])
+		}
+	}
+	for i := range s {
+		require.Equal(t, math.Float64bits(wantS[i]), math.Float64bits(s[i]), "%s: scale %d", name, i)
 	}
 }
 
-// TestQuantFastMatchesReference pins the fast quantiser (every kernel) to
-// the reference bit for bit: odd shapes crossing the 16-lane groups and the
-// 64×64 tiles, every layout, both dtypes and both roundings, with zero rows,
-// ties at .5, subnormals and overflowing 64/max.
+// withQuant runs f with quantUse set to u, and restores it.
+func withQuant[T1, T2, T3 any](u quantImpl, f func() (T1, T2, T3)) (T1, T2, T3) {
+	old := quantUse
+	defer func() { quantUse = old }()
+	quantUse = u
+	return f()
+}
+
+// TestQuantFastMatchesReference pins the fast quantiser (under every
+// implementation: impltest.Run) to the reference bit for bit: odd shapes
+// crossing the 16-lane groups and the 64×64 tiles, every layout, both
+// dtypes and both roundings, with zero rows, ties at .5, subnormals and
+// overflowing 64/max.
 func TestQuantFastMatchesReference(t *testing.T) {
+	impltest.Run(t, testQuantFastMatchesReference, "quant")
+}
+
+func testQuantFastMatchesReference(t *testing.T) {
 	// {40, 9} to {5, 32} straddle shortRow, where row-major rows switch
 	// from the scalar loops to the vector kernels.
 	shapes := [][2]int{{1, 1}, {1, 17}, {3, 5}, {40, 9}, {5, 31}, {5, 32}, {16, 16}, {17, 33}, {63, 65}, {64, 64}, {65, 130}, {129, 47}, {200, 300}, {7, 1000}}
@@ -154,9 +145,9 @@ func TestQuantFastMatchesReference(t *testing.T) {
 					return rng.NormFloat64()
 				}
 				for _, round := range []string{"nearest", "stochastic"} {
-					var rnd *noise
+					var rnd *Noise
 					if round == "stochastic" {
-						rnd = &noise{key: rng.Uint64(), base: rng.IntN(1000)}
+						rnd = &Noise{Key: rng.Uint64(), Base: rng.IntN(1000)}
 					}
 					name := fmt.Sprintf("%dx%d/%v/%s/%s", rows, cols, l, kind, round)
 					t.Run(name+"/f32", func(t *testing.T) {
@@ -174,6 +165,10 @@ func TestQuantFastMatchesReference(t *testing.T) {
 // TestQuantFastNonFinite checks that NaN and ±Inf anywhere are reported
 // like the reference reports them (the first one, with its coordinates).
 func TestQuantFastNonFinite(t *testing.T) {
+	impltest.Run(t, testQuantFastNonFinite, "quant")
+}
+
+func testQuantFastNonFinite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		for _, l := range []layout{rowMajor, colMajor} {
@@ -192,8 +187,10 @@ func TestQuantFastNonFinite(t *testing.T) {
 						v32 := window[float32](l, rows, cols, 1, fill)
 						compareQuant(t, v32, nil)
 						compareQuant(t, window[float64](l, rows, cols, 1, fill), nil)
-						err := quantRows(v32, make([]int8, rows*cols), make([]float64, rows), nil)
-						require.EqualError(t, err, (&badValueError{row: bi, col: bj, v: bad}).Error())
+						err := Rows(v32, make([]int8, rows*cols), make([]float64, rows), nil)
+						require.EqualError(t, err, (&BadValueError{Row: bi, Col: bj, Value: bad}).Error())
+						var be *BadValueError
+						require.ErrorAs(t, err, &be)
 					})
 				}
 			}
@@ -202,15 +199,16 @@ func TestQuantFastNonFinite(t *testing.T) {
 }
 
 // TestTransposeTile checks the byte transpose on every ragged size, and
-// each kernel's whole-tile transpose.
+// each implementation's whole-tile transpose.
 func TestTransposeTile(t *testing.T) {
 	var buf [tile * tile]int8
 	for i := range buf {
 		buf[i] = int8(i*7 + i/64)
 	}
-	for _, k := range allKernels() {
+	impltest.Run(t, func(t *testing.T) {
+		k := kern()
 		if k.tile64 == nil {
-			continue
+			t.Skipf("%s kernels have no whole-tile transpose", k.name)
 		}
 		for _, os := range []int{64, 100, 784} {
 			out := make([]int8, 63*os+64)
@@ -221,7 +219,7 @@ func TestTransposeTile(t *testing.T) {
 				}
 			}
 		}
-	}
+	}, "quant")
 	for jw := 1; jw <= tile; jw++ {
 		for _, iw := range []int{1, 7, 8, 9, 16, 63, 64} {
 			os := jw + 5
@@ -236,9 +234,14 @@ func TestTransposeTile(t *testing.T) {
 	}
 }
 
-// TestDequantMatchesReference pins every dequantiser to dequantRef, setting
-// and incrementing, on ragged widths and extreme scales.
+// TestDequantMatchesReference pins the dequantiser (under every
+// implementation) to dequantRef, setting and incrementing, on ragged widths
+// and extreme scales.
 func TestDequantMatchesReference(t *testing.T) {
+	impltest.Run(t, testDequantMatchesReference, "quant")
+}
+
+func testDequantMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 8}, {9, 17}, {64, 130}} {
 		m, n := sh[0], sh[1]
@@ -264,16 +267,13 @@ func TestDequantMatchesReference(t *testing.T) {
 			want32, want64 := append([]float32(nil), y0...), append([]float64(nil), z0...)
 			dequantRef(want32, c, sa, sb, incr)
 			dequantRef(want64, c, sa, sb, incr)
-			for _, k := range allKernels() {
-				withKernels(t, k, func() {
-					got32, got64 := append([]float32(nil), y0...), append([]float64(nil), z0...)
-					dequant(got32, c, sa, sb, incr)
-					dequant(got64, c, sa, sb, incr)
-					for i := range got32 {
-						require.Equal(t, math.Float32bits(want32[i]), math.Float32bits(got32[i]), "%s %dx%d incr %v f32 %d", k.name, m, n, incr, i)
-						require.Equal(t, math.Float64bits(want64[i]), math.Float64bits(got64[i]), "%s %dx%d incr %v f64 %d", k.name, m, n, incr, i)
-					}
-				})
+			got32, got64 := append([]float32(nil), y0...), append([]float64(nil), z0...)
+			Dequant(got32, c, sa, sb, incr)
+			Dequant(got64, c, sa, sb, incr)
+			name := kern().name
+			for i := range got32 {
+				require.Equal(t, math.Float32bits(want32[i]), math.Float32bits(got32[i]), "%s %dx%d incr %v f32 %d", name, m, n, incr, i)
+				require.Equal(t, math.Float64bits(want64[i]), math.Float64bits(got64[i]), "%s %dx%d incr %v f64 %d", name, m, n, incr, i)
 			}
 		}
 	}

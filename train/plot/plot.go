@@ -1,4 +1,7 @@
-package train
+// Package plot draws a training run: its loss, test accuracy and proofs
+// over time, as one PNG. It is a package of its own so that a program that
+// only trains and mines does not link the plotting library and its fonts.
+package plot
 
 import (
 	"bytes"
@@ -11,13 +14,14 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/usefulwork/minedmatmul/pouw"
+	"github.com/usefulwork/minedmatmul/internal/atomicfile"
+	"github.com/usefulwork/minedmatmul/train"
 )
 
-// WritePlot draws three panels side by side — training loss over time with
+// Write draws three panels side by side — training loss over time with
 // the per-epoch mean, test accuracy per epoch, and proofs found over time —
 // and writes them as a PNG, atomically, to path.
-func WritePlot(path string, s *Summary, tl *Timeline) error {
+func Write(path string, s *train.Summary, tl *train.Timeline) error {
 	loss := plot.New()
 	loss.Title.Text = "training loss"
 	loss.X.Label.Text = "seconds"
@@ -59,9 +63,8 @@ func WritePlot(path string, s *Summary, tl *Timeline) error {
 		}
 		steps.Color = color.RGBA{R: 200, A: 255}
 		proofs.Add(steps)
-		if s.Nbits != 0 {
-			proofs.Title.Text = fmt.Sprintf("proofs found (nbits %#08x, %s/proof)", s.Nbits,
-				FormatMACs(pouw.ExpectedMACsPerProof(pouw.CompactToBig(s.Nbits))))
+		if s.Stats.ExpectedProofs > 0 {
+			proofs.Title.Text = fmt.Sprintf("proofs found (%.1f expected at nbits %#08x)", s.Stats.ExpectedProofs, s.Nbits)
 		}
 	}
 
@@ -78,12 +81,12 @@ func WritePlot(path string, s *Summary, tl *Timeline) error {
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return err
 	}
-	return pouw.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // smooth averages each run of n points, so thousands of noisy steps draw as
 // a readable curve.
-func smooth(pts []TimePoint, n int) plotter.XYs {
+func smooth(pts []train.TimePoint, n int) plotter.XYs {
 	var out plotter.XYs
 	for lo := 0; lo < len(pts); lo += n {
 		hi := min(lo+n, len(pts))
@@ -99,7 +102,7 @@ func smooth(pts []TimePoint, n int) plotter.XYs {
 }
 
 // stairs draws a counter as a step function starting at zero.
-func stairs(pts []TimePoint) plotter.XYs {
+func stairs(pts []train.TimePoint) plotter.XYs {
 	out := plotter.XYs{{X: 0, Y: 0}}
 	prev := 0.0
 	for _, p := range pts {

@@ -1,4 +1,4 @@
-package pouw_test
+package gateway_test
 
 import (
 	"bufio"
@@ -16,7 +16,8 @@ import (
 	"lukechampine.com/blake3"
 
 	"github.com/usefulwork/minedmatmul/pouw"
-	"github.com/usefulwork/minedmatmul/pouw/gatewaytest"
+	"github.com/usefulwork/minedmatmul/pouw/gateway"
+	"github.com/usefulwork/minedmatmul/pouw/gateway/gatewaytest"
 )
 
 // The training products of these tests: 32×2048×32 is the smallest shape
@@ -31,7 +32,7 @@ const (
 // easyNbits finds about one proof per eligible product, as regtest's easy
 // targets do; its target (≈2²³⁵) does not fit 64 bits, so every test also
 // checks that the target is carried as a big JSON integer.
-var easyNbits = pouw.NbitsForExpectedMACs(productMACs)
+var easyNbits = pouw.Pearl.Nbits(productMACs, 128)
 
 // testJob is a Pearl job whose header is told apart by tag.
 func testJob(tag string) pouw.Job {
@@ -113,8 +114,8 @@ func (tr *trainer) run(n int) (mined int) {
 	return mined
 }
 
-func gatewayOpts(t *testing.T) pouw.GatewayOptions {
-	return pouw.GatewayOptions{
+func gatewayOpts(t *testing.T) gateway.Options {
+	return gateway.Options{
 		ProofDir:       filepath.Join(t.TempDir(), "proofs"),
 		PollInterval:   5 * time.Millisecond,
 		RequestTimeout: 2 * time.Second,
@@ -125,9 +126,9 @@ func gatewayOpts(t *testing.T) pouw.GatewayOptions {
 	}
 }
 
-func dial(t *testing.T, srv *gatewaytest.Server, opts pouw.GatewayOptions) *pouw.Gateway {
+func dial(t *testing.T, srv *gatewaytest.Server, opts gateway.Options) *gateway.Client {
 	t.Helper()
-	gw, err := pouw.DialGateway(context.Background(), srv.Addr(), opts)
+	gw, err := gateway.Dial(context.Background(), srv.Addr(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -151,12 +152,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func currentHeader(gw *pouw.Gateway) (pouw.Header, bool) {
+func currentHeader(gw *gateway.Client) (pouw.Header, bool) {
 	j, err := gw.CurrentJob()
 	return j.Header, err == nil
 }
 
-func closeGateway(t *testing.T, gw *pouw.Gateway, d time.Duration) error {
+func closeGateway(t *testing.T, gw *gateway.Client, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return gw.Close(ctx)
@@ -373,7 +374,8 @@ func TestGatewayConnectionDroppedAndRestored(t *testing.T) {
 			eventually(t, "pause", func() bool { return gw.Stats().Reason == "gateway unreachable" })
 			p := tr.step()
 			assert.False(t, p.Mined)
-			assert.Contains(t, p.Unmined, "pearl gateway: gateway unreachable: mining paused")
+			assert.ErrorContains(t, p.Reason, "pearl gateway: gateway unreachable: mining paused")
+			assert.Equal(t, pouw.ErrNoJob, pouw.CodeOf(p.Reason))
 			// A proof found before the outage and handed over during it
 			// waits, retried with backoff, until the gateway is back.
 			retries := gw.Stats().Retries
@@ -483,7 +485,7 @@ func TestGatewayMalformedAndOversizedAnswers(t *testing.T) {
 func TestGatewayClientFaults(t *testing.T) {
 	srv := gatewaytest.NewTCP(t)
 	srv.SetJob(testJob("client"))
-	c, err := pouw.NewGatewayClient(srv.Addr())
+	c, err := gateway.NewConn(srv.Addr(), 0)
 	require.NoError(t, err)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -491,12 +493,12 @@ func TestGatewayClientFaults(t *testing.T) {
 	info := func() error { _, err := c.MiningInfo(ctx); return err }
 
 	require.NoError(t, info())
-	mj, err := c.MiningInfo(ctx)
-	require.NoError(t, err)
-	job, err := pouw.ParseMiningJob(mj)
+	job, err := c.MiningInfo(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, testJob("client"), job)
-	assert.Greater(t, mj.Target.BitLen(), 64, "the target is a big JSON integer")
+	target, err := job.Target()
+	require.NoError(t, err)
+	assert.Greater(t, target.BitLen(), 64, "the target is a big JSON integer")
 
 	srv.InjectFault("getMiningInfo", gatewaytest.Malformed)
 	err = info()
@@ -505,7 +507,7 @@ func TestGatewayClientFaults(t *testing.T) {
 	require.NoError(t, info(), "reconnects after a malformed line")
 
 	srv.InjectFault("getMiningInfo", gatewaytest.Oversized)
-	require.ErrorIs(t, info(), pouw.ErrLineTooLong)
+	require.ErrorIs(t, info(), gateway.ErrLineTooLong)
 	require.NoError(t, info(), "reconnects after an oversized line")
 
 	srv.InjectFault("getMiningInfo", gatewaytest.WrongID)
@@ -515,33 +517,34 @@ func TestGatewayClientFaults(t *testing.T) {
 	require.Error(t, info())
 	require.NoError(t, info(), "reconnects after a drop")
 
-	var ge *pouw.GatewayError
+	var ge *gateway.Error
 	err = c.Call(ctx, "getBlockTemplate", nil, nil)
 	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, pouw.GatewayMethodNotFound, ge.Code)
+	assert.Equal(t, gateway.CodeMethodNotFound, ge.Code)
 	assert.Equal(t, "Method getBlockTemplate not found", ge.Message)
 
 	err = c.Call(ctx, "getMiningInfo", map[string]int{"x": 1}, nil)
 	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, pouw.GatewayInvalidParams, ge.Code)
+	assert.Equal(t, gateway.CodeInvalidParams, ge.Code)
 
 	srv.Pause("mining_paused")
 	err = info()
 	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, pouw.GatewayMiningPaused, ge.Code)
+	assert.Equal(t, gateway.CodeMiningPaused, ge.Code)
 
-	// Nothing over 4 MiB is sent: the gateway would refuse it.
+	// Nothing over the request limit (1 MiB by default) is sent: an older
+	// gateway would cut the line.
 	n := len(srv.Submissions())
-	err = c.Call(ctx, "submitPlainProof", map[string]string{"plain_proof": strings.Repeat("A", pouw.MaxGatewayLine)}, nil)
-	require.ErrorIs(t, err, pouw.ErrLineTooLong)
+	err = c.Call(ctx, "submitPlainProof", map[string]string{"plain_proof": strings.Repeat("A", gateway.MaxRequest)}, nil)
+	require.ErrorIs(t, err, gateway.ErrLineTooLong)
 	assert.Len(t, srv.Submissions(), n)
 
 	// A request the gateway cannot use is answered with its code.
 	srv.SetJob(testJob("client"))
 	srv.InjectFault("submitPlainProof", gatewaytest.Reject)
-	err = c.SubmitProof(ctx, mineOne(t, testJob("client")))
+	err = c.Submit(ctx, mineOne(t, testJob("client")))
 	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, pouw.GatewayServerError, ge.Code)
+	assert.Equal(t, gateway.CodeServerError, ge.Code)
 	assert.Equal(t, "injected failure", ge.Message)
 }
 
@@ -549,7 +552,7 @@ func TestGatewayClientFaults(t *testing.T) {
 // over 4 MiB gets the gateway's generic error and the connection closes.
 func TestFakeGatewayLineLimit(t *testing.T) {
 	srv := gatewaytest.NewUnix(t)
-	_, path, err := pouw.ParseGatewayAddr(srv.Addr())
+	_, path, err := gateway.ParseAddr(srv.Addr())
 	require.NoError(t, err)
 	conn, err := net.Dial("unix", path)
 	require.NoError(t, err)
@@ -640,18 +643,13 @@ func TestGatewayQueueFullAndCloseDeadline(t *testing.T) {
 	proofs = proofs[:5]
 
 	srv.Hold()
-	var queueErrs int
 	for _, p := range proofs {
-		if err := gw.Submit(p); err != nil {
-			assert.Contains(t, err.Error(), "queue full")
-			queueErrs++
-		}
+		require.NoError(t, gw.Submit(p))
 	}
+	eventually(t, "files written", func() bool { return gw.Stats().Saved == 5 })
 	st := gw.Stats()
-	assert.EqualValues(t, 5, st.Saved)
 	assert.EqualValues(t, 5, st.Queued+st.Dropped)
 	assert.GreaterOrEqual(t, st.Dropped, int64(2), "one in flight at most, two queued")
-	assert.EqualValues(t, queueErrs, st.Dropped)
 
 	start := time.Now()
 	err := closeGateway(t, gw, 100*time.Millisecond)
@@ -675,9 +673,9 @@ func TestGatewayQueueFullAndCloseDeadline(t *testing.T) {
 	for _, p := range proofs {
 		assert.True(t, ids[mustID(t, p)])
 	}
-	// After Close a proof is still kept on disk, but not queued.
-	assert.ErrorContains(t, gw.Submit(late[0]), "closing")
-	assert.Len(t, gw.Unsent(), 6)
+	// After Close a proof is refused, and says so.
+	assert.ErrorContains(t, gw.Submit(late[0]), "closed")
+	assert.Len(t, gw.Unsent(), 5)
 	srv.Release()
 }
 
@@ -692,7 +690,7 @@ func TestGatewayJobNotMinable(t *testing.T) {
 	assert.Contains(t, err.Error(), "job not minable")
 	var re pouw.RuleError
 	require.ErrorAs(t, err, &re)
-	assert.Equal(t, pouw.ErrUnsupportedVersion, re.Code)
+	assert.Equal(t, pouw.ErrCertVersion, re.Code)
 	// The miner runs its products unmined rather than failing them.
 	tr := newTrainer(t, 8, gw, gw.OnProof)
 	assert.Zero(t, tr.run(1))
@@ -700,8 +698,8 @@ func TestGatewayJobNotMinable(t *testing.T) {
 
 func TestDialGatewayUnreachableAndBadOptions(t *testing.T) {
 	dir := t.TempDir()
-	gw, err := pouw.DialGateway(context.Background(), filepath.Join(dir, "nobody.sock"),
-		pouw.GatewayOptions{ProofDir: filepath.Join(dir, "p")})
+	gw, err := gateway.Dial(context.Background(), filepath.Join(dir, "nobody.sock"),
+		gateway.Options{ProofDir: filepath.Join(dir, "p")})
 	require.NoError(t, err, "a gateway that is not up yet is not an error")
 	_, err = gw.CurrentJob()
 	require.ErrorIs(t, err, pouw.ErrPaused)
@@ -709,13 +707,13 @@ func TestDialGatewayUnreachableAndBadOptions(t *testing.T) {
 	assert.Contains(t, gw.Stats().LastError, "nobody.sock")
 	require.NoError(t, gw.Close(context.Background()))
 
-	_, err = pouw.DialGateway(context.Background(), "127.0.0.1:1", pouw.GatewayOptions{})
+	_, err = gateway.Dial(context.Background(), "127.0.0.1:1", gateway.Options{})
 	assert.ErrorContains(t, err, "ProofDir")
-	_, err = pouw.DialGateway(context.Background(), "http://x", pouw.GatewayOptions{ProofDir: dir})
+	_, err = gateway.Dial(context.Background(), "http://x", gateway.Options{ProofDir: dir})
 	assert.ErrorContains(t, err, "unknown scheme")
 	blocker := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
-	_, err = pouw.DialGateway(context.Background(), "127.0.0.1:1", pouw.GatewayOptions{ProofDir: filepath.Join(blocker, "sub")})
+	_, err = gateway.Dial(context.Background(), "127.0.0.1:1", gateway.Options{ProofDir: filepath.Join(blocker, "sub")})
 	assert.ErrorContains(t, err, "proof directory")
 }
 
@@ -734,7 +732,7 @@ func TestParseGatewayAddr(t *testing.T) {
 		{"127.0.0.1", "", "", "host:port"},
 		{"tcp://127.0.0.1:", "", "", "host:port"},
 	} {
-		network, addr, err := pouw.ParseGatewayAddr(tc.in)
+		network, addr, err := gateway.ParseAddr(tc.in)
 		if tc.err != "" {
 			assert.ErrorContains(t, err, tc.err, tc.in)
 			continue
@@ -743,28 +741,6 @@ func TestParseGatewayAddr(t *testing.T) {
 		assert.Equal(t, tc.network, network, tc.in)
 		assert.Equal(t, tc.addr, addr, tc.in)
 	}
-}
-
-func TestWorkShare(t *testing.T) {
-	s := pouw.Stats{
-		Products: 10, Mined: 4, MACs: 1000, MinedMACs: 250, Paused: 4,
-		UnminedReasons: map[string]int64{
-			"pearl gateway: mining_paused: mining paused":                    3,
-			"32x1024x32: ErrBadParams: pearl: k=1024 below 16r=2048 (r=128)": 2,
-			"pearl gateway: gateway unreachable: mining paused":              1,
-		},
-	}
-	w := s.WorkShare()
-	assert.EqualValues(t, 4, w.Paused)
-	assert.EqualValues(t, 2, w.Ineligible)
-	assert.InDelta(t, 0.25, w.Share, 0)
-	require.Len(t, w.Reasons, 3)
-	assert.EqualValues(t, 3, w.Reasons[0].Count)
-	assert.Equal(t, "mined 4 of 10 products, 25.0% of 1e+03 MACs in the lottery\nunmined 6: 4 paused, 2 ineligible\n"+
-		"  3  pearl gateway: mining_paused: mining paused\n"+
-		"  2  32x1024x32: ErrBadParams: pearl: k=1024 below 16r=2048 (r=128)\n"+
-		"  1  pearl gateway: gateway unreachable: mining paused", w.String())
-	assert.Equal(t, 0.0, pouw.Stats{}.WorkShare().Share)
 }
 
 // A local-profile proof is kept on disk but never sent: Pearl's gateway
@@ -777,12 +753,11 @@ func TestGatewayRefusesNonPearlProofs(t *testing.T) {
 	gw := dial(t, srv, opts)
 	p := mineOne(t, job)
 	p.Profile = pouw.Local
-	err := gw.Submit(p)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "local-profile")
-	assert.EqualValues(t, 1, gw.Stats().NotPearl)
+	require.NoError(t, gw.Submit(p))
+	eventually(t, "refused", func() bool { return gw.Stats().NotPearl == 1 })
 	assert.EqualValues(t, 1, gw.Stats().Saved, "kept on disk")
-	assert.Zero(t, gw.Stats().Queued)
-	require.NoError(t, closeGateway(t, gw, time.Second))
+	assert.Zero(t, gw.Stats().Accepted)
+	assert.ErrorContains(t, closeGateway(t, gw, time.Second), "1 proofs not accepted")
 	assert.Empty(t, srv.Submissions())
+	assert.Len(t, gw.Unsent(), 1)
 }

@@ -6,24 +6,24 @@ import (
 	"math/bits"
 )
 
-// JackpotWords is the number of 32-bit words in a tile's transcript state.
-const JackpotWords = 16
+// jackpotWords is the number of 32-bit words in a tile's transcript state.
+const jackpotWords = 16
 
-// Jackpot is the transcript state of one tile (§5): sixteen words into which
+// jackpot is the transcript state of one tile (§5): sixteen words into which
 // the XOR of the tile's cumulative accumulators is folded after every r
 // columns of k.
-type Jackpot [JackpotWords]uint32
+type jackpot [jackpotWords]uint32
 
-// Fold absorbs X, the XOR of all the tile's accumulators after chunk s
+// fold absorbs X, the XOR of all the tile's accumulators after chunk s
 // (1-based): M[(s−1) mod 16] = rotl32(M[(s−1) mod 16], 13) XOR X.
-func (j *Jackpot) Fold(s int, x uint32) {
-	t := (s - 1) % JackpotWords
+func (j *jackpot) fold(s int, x uint32) {
+	t := (s - 1) % jackpotWords
 	j[t] = bits.RotateLeft32(j[t], 13) ^ x
 }
 
-// Ticket is the tile's lottery ticket: H_{s_A}(M[0] ‖ … ‖ M[15]), each word
+// ticket is the tile's lottery ticket: H_{s_A}(M[0] ‖ … ‖ M[15]), each word
 // little-endian.
-func (j *Jackpot) Ticket(sA *[32]byte) [32]byte {
+func (j *jackpot) ticket(sA *[32]byte) [32]byte {
 	var msg [64]byte
 	for i, w := range j {
 		binary.LittleEndian.PutUint32(msg[4*i:], w)
@@ -31,9 +31,9 @@ func (j *Jackpot) Ticket(sA *[32]byte) [32]byte {
 	return keyedHash64(sA, &msg)
 }
 
-// TicketInt reads a ticket as the little-endian 256-bit integer it is
+// ticketInt reads a ticket as the little-endian 256-bit integer it is
 // compared as.
-func TicketInt(t [32]byte) *big.Int {
+func ticketInt(t [32]byte) *big.Int {
 	var be [32]byte
 	for i := range t {
 		be[31-i] = t[i]

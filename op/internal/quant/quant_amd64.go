@@ -1,27 +1,30 @@
 //go:build amd64 && !purego
 
-package op
+package quant
 
-import "golang.org/x/sys/cpu"
+import (
+	"golang.org/x/sys/cpu"
 
-// asmKernels are the AVX-512 lane kernels (quant_amd64.s): F for the
+	"github.com/usefulwork/minedmatmul/internal/impl"
+)
+
+// hasAVX512 switches on the AVX-512 lane kernels (quant_amd64.s): F for the
 // arithmetic, BW and VL for the byte stores, DQ for the 256-bit halves.
-var asmKernels laneKernels
+// Tests switch it off through package impl to run the Go kernels.
+var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
 
-func init() {
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ {
-		asmKernels = laneKernels{
-			name:     "avx512",
-			absmax32: absmax32AVX512,
-			absmax64: absmax64AVX512,
-			near32:   near32AVX512,
-			near64:   near64AVX512,
-			tile64:   tile64AVX512,
-			deq32:    deq32AVX512,
-			deq64:    deq64AVX512,
-		}
-		kern = asmKernels
-	}
+func init() { impl.Register("quant", "avx512", &hasAVX512) }
+
+// asmKernels are the AVX-512 lane kernels, run while hasAVX512 is on (kern).
+var asmKernels = laneKernels{
+	name:     "avx512",
+	absmax32: absmax32AVX512,
+	absmax64: absmax64AVX512,
+	near32:   near32AVX512,
+	near64:   near64AVX512,
+	tile64:   tile64AVX512,
+	deq32:    deq32AVX512,
+	deq64:    deq64AVX512,
 }
 
 // laneMask is the mask of lanes [0, w).

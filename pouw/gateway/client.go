@@ -1,18 +1,19 @@
-package pouw
+package gateway
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/usefulwork/minedmatmul/pouw"
 )
 
-// GatewayOptions configures a Gateway. Zero fields take the defaults shown.
-type GatewayOptions struct {
+// Options configures a Client. Zero fields take the defaults shown.
+type Options struct {
 	// ProofDir receives every proof handed to Submit, written atomically
 	// before it is queued, so a dead gateway or a crash loses nothing.
 	// Required; created if missing.
@@ -32,12 +33,19 @@ type GatewayOptions struct {
 	// Backoff is the wait before the first retry (250ms); it doubles after
 	// every failure, up to MaxBackoff (30s).
 	Backoff, MaxBackoff time.Duration
+	// MaxRequest bounds a request line, newline included (MaxRequest,
+	// 1 MiB: the limit of the older pearl-gateway versions). A proof whose
+	// submission would be longer is kept on disk and not sent, since the
+	// gateway would cut the line; set it up to MaxLine (4 MiB) for a
+	// gateway known to read longer lines.
+	MaxRequest int
 	// Logf, when set, receives one line per event worth a human's
-	// attention: pause, resume, new job, a proof given up.
+	// attention: pause, resume, new job, a proof given up. Text from the
+	// gateway in it is escaped and shortened.
 	Logf func(format string, args ...any)
 }
 
-func (o *GatewayOptions) setDefaults() {
+func (o *Options) setDefaults() {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
@@ -59,10 +67,13 @@ func (o *GatewayOptions) setDefaults() {
 	if o.MaxBackoff < o.Backoff {
 		o.MaxBackoff = o.Backoff
 	}
+	if o.MaxRequest <= 0 {
+		o.MaxRequest = MaxRequest
+	}
 }
 
-// GatewayStats are a Gateway's running totals.
-type GatewayStats struct {
+// Stats are a Client's running totals.
+type Stats struct {
 	Polls      int64 // getMiningInfo calls answered or failed
 	PollErrors int64 // polls that gave no usable job (paused, unreachable, bad job)
 	JobsSeen   int64 // distinct headers received
@@ -78,19 +89,20 @@ type GatewayStats struct {
 	Dropped       int64 // proofs not queued: the queue was full or the gateway closing
 	Submitted     int64 // proofs sent to the gateway at least once
 	Accepted      int64 // proofs the gateway answered "submitted"
-	Failed        int64 // proofs given up: rejected, too large, or out of attempts
+	Failed        int64 // proofs given up: rejected, or out of attempts
+	TooLarge      int64 // proofs whose request would exceed Options.MaxRequest: kept on disk, never sent
 	Retries       int64 // attempts after a proof's first
 	Stale         int64 // proofs submitted for a header other than the latest job
 	Duplicates    int64 // proofs handed to Submit again (same ID): not queued twice
-	NotPearl      int64 // proofs of another profile: kept on disk, never sent (the gateway takes only Pearl's)
+	NotPearl      int64 // proofs of another profile: kept on disk, never sent (ErrNotPearl)
 	Pending       int64 // proofs queued or in flight now
 	Abandoned     int64 // proofs still pending when Close's deadline passed
 	LastError     string
 	LastErrorTime time.Time
 }
 
-// Gateway is a JobSource that follows a Pearl gateway (PROTOCOL.md §11) and
-// submits the proofs found on its jobs. A background goroutine polls
+// Client is a pouw.JobSource that follows a Pearl gateway and submits the
+// proofs found on its jobs. A background goroutine polls
 // getMiningInfo; CurrentJob only reads the last answer, so it never waits on
 // the network. Another goroutine submits proofs from a bounded queue with
 // retries and exponential backoff; Submit only writes the proof file and
@@ -105,18 +117,19 @@ type GatewayStats struct {
 // risk losing a block to a wrong guess. It is not retried: a retry would be
 // staler still. It is counted in Stats.Stale and, like every proof, stays in
 // ProofDir.
-type Gateway struct {
-	opts      GatewayOptions
-	poller    *GatewayClient // one connection each, so a slow submission
-	submitter *GatewayClient // never delays the poll that would pause mining
+type Client struct {
+	opts      Options
+	poller    *Conn // one connection each, so a slow submission
+	submitter *Conn // never delays the poll that would pause mining
+	writer    *pouw.ProofWriter
 
 	state       atomic.Pointer[gatewayState]
 	pausedCalls atomic.Int64
 
 	mu          sync.Mutex
-	stats       GatewayStats
+	stats       Stats
 	pausedSince time.Time
-	latest      *Header           // the last header the gateway gave
+	latest      *pouw.Header      // the last header the gateway gave
 	unsent      map[string]string // proof ID → file, for proofs not accepted
 	seen        map[string]bool   // proof IDs handed to Submit (proofs are rare: this stays small)
 	closing     bool              // Submit no longer queues
@@ -133,46 +146,45 @@ type Gateway struct {
 
 // gatewayState is what CurrentJob answers: a job, or why there is none.
 type gatewayState struct {
-	job Job
+	job pouw.Job
 	err error
 }
 
 type queuedProof struct {
-	proof *Proof
+	proof *pouw.Proof
 	id    string
 	path  string
 }
 
 // pauseError is CurrentJob's error while there is no job. Its text is
 // short and stable (it becomes a key of Stats.UnminedReasons); the cause,
-// with addresses and timings, is in Unwrap and GatewayStats.LastError.
+// with addresses and timings, is in Unwrap and Stats.LastError.
 type pauseError struct {
 	reason string
 	cause  error
 }
 
-func (e *pauseError) Error() string   { return "pearl gateway: " + e.reason + ": " + ErrPaused.Error() }
-func (e *pauseError) Unwrap() []error { return []error{ErrPaused, e.cause} }
+func (e *pauseError) Error() string {
+	return "pearl gateway: " + e.reason + ": " + pouw.ErrPaused.Error()
+}
+func (e *pauseError) Unwrap() []error { return []error{pouw.ErrPaused, e.cause} }
 
-// DialGateway starts following the gateway at addr (see ParseGatewayAddr):
-// it polls once before returning, bounded by ctx and RequestTimeout, so the
-// first product already has a job if the gateway has one. An unreachable
-// gateway is not an error: CurrentJob answers ErrPaused until it comes up.
-// Errors are for bad options or an unusable address or proof directory.
-func DialGateway(ctx context.Context, addr string, opts GatewayOptions) (*Gateway, error) {
+// Dial starts following the gateway at addr (see ParseAddr): it polls once
+// before returning, bounded by ctx and RequestTimeout, so the first product
+// already has a job if the gateway has one. An unreachable gateway is not
+// an error: CurrentJob answers pouw.ErrPaused until it comes up. Errors are
+// for bad options or an unusable address or proof directory.
+func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	opts.setDefaults()
 	if opts.ProofDir == "" {
-		return nil, errors.New("pouw: GatewayOptions.ProofDir is required: proofs are kept on disk before they are submitted")
+		return nil, errors.New("gateway: Options.ProofDir is required: proofs are kept on disk before they are submitted")
 	}
-	if err := os.MkdirAll(opts.ProofDir, 0o755); err != nil {
-		return nil, fmt.Errorf("pouw: proof directory: %w", err)
-	}
-	poller, err := NewGatewayClient(addr)
+	poller, err := NewConn(addr, opts.MaxRequest)
 	if err != nil {
 		return nil, err
 	}
-	submitter, _ := NewGatewayClient(addr)
-	g := &Gateway{
+	submitter, _ := NewConn(addr, opts.MaxRequest)
+	g := &Client{
 		opts:       opts,
 		poller:     poller,
 		submitter:  submitter,
@@ -181,6 +193,9 @@ func DialGateway(ctx context.Context, addr string, opts GatewayOptions) (*Gatewa
 		seen:       map[string]bool{},
 		pollDone:   make(chan struct{}),
 		submitDone: make(chan struct{}),
+	}
+	if g.writer, err = pouw.NewProofWriter(opts.ProofDir, g.written); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.abortCtx, g.abort = context.WithCancel(context.Background())
 	now := time.Now()
@@ -196,19 +211,20 @@ func DialGateway(ctx context.Context, addr string, opts GatewayOptions) (*Gatewa
 	return g, nil
 }
 
-// CurrentJob implements JobSource: the job of the last successful poll, or
-// an error wrapping ErrPaused that says why there is none (mining_paused
-// and the gateway's reason, unreachable, a job this miner cannot mine).
-func (g *Gateway) CurrentJob() (Job, error) {
+// CurrentJob implements pouw.JobSource: the job of the last successful
+// poll, or an error wrapping pouw.ErrPaused that says why there is none
+// (mining_paused and the gateway's reason, unreachable, a job this miner
+// cannot mine).
+func (g *Client) CurrentJob() (pouw.Job, error) {
 	st := g.state.Load()
 	if st.err != nil {
 		g.pausedCalls.Add(1)
-		return Job{}, st.err
+		return pouw.Job{}, st.err
 	}
 	return st.job, nil
 }
 
-func (g *Gateway) pollLoop(ctx context.Context) {
+func (g *Client) pollLoop(ctx context.Context) {
 	defer close(g.pollDone)
 	t := time.NewTicker(g.opts.PollInterval)
 	defer t.Stop()
@@ -223,35 +239,29 @@ func (g *Gateway) pollLoop(ctx context.Context) {
 }
 
 // poll asks for the current job once and records the answer.
-func (g *Gateway) poll(ctx context.Context) {
-	mj, err := g.pollOnce(ctx)
-	if err != nil && errors.Is(err, errUnreachable) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+func (g *Client) poll(ctx context.Context) {
+	job, err := g.pollOnce(ctx)
+	if err != nil && errors.Is(err, ErrUnreachable) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		// A connection the gateway (or anything between) closed while idle
 		// fails the next call; one fresh dial tells that apart from a
 		// gateway that is down, without pausing mining for a poll interval.
-		mj, err = g.pollOnce(ctx)
+		job, err = g.pollOnce(ctx)
 	}
 	if ctx.Err() != nil {
-		return // closing (or DialGateway's ctx ended): not the gateway's fault
+		return // closing (or Dial's ctx ended): not the gateway's fault
 	}
-	var job Job
-	if err == nil {
-		job, err = ParseMiningJob(mj)
-		if err == nil && job.CertVersion != CertSalted {
-			// Miner.MatMul mines only version 3; a legacy job would fail
-			// every product instead of running it unmined.
-			err = ruleErr(ErrUnsupportedVersion, "cert_version %d: this miner mines version %d only", job.CertVersion, CertSalted)
-		}
-		if err != nil {
-			err = &pauseError{reason: "job not minable", cause: err}
-		}
-	} else {
+	if err == nil && job.CertVersion != pouw.CertSalted {
+		// The miner mines version 3 only: a legacy job pauses mining
+		// rather than leave every product to find out.
+		err = pouw.RuleError{Code: pouw.ErrCertVersion, Description: fmt.Sprintf("cert_version %d: only version %d is mined", job.CertVersion, pouw.CertSalted)}
+	}
+	if err != nil {
 		err = &pauseError{reason: pauseReason(err), cause: err}
 	}
 	g.setState(job, err)
 }
 
-func (g *Gateway) pollOnce(ctx context.Context) (MiningJobJSON, error) {
+func (g *Client) pollOnce(ctx context.Context) (pouw.Job, error) {
 	rctx, cancel := context.WithTimeout(ctx, g.opts.RequestTimeout)
 	defer cancel()
 	return g.poller.MiningInfo(rctx)
@@ -259,22 +269,24 @@ func (g *Gateway) pollOnce(ctx context.Context) (MiningJobJSON, error) {
 
 // pauseReason condenses a failed poll into CurrentJob's stable text.
 func pauseReason(err error) string {
-	var ge *GatewayError
+	var ge *Error
 	switch {
-	case errors.As(err, &ge) && ge.Code == GatewayMiningPaused:
-		return ge.Message // "mining_paused" or "mining_paused: <details>"
+	case errors.As(err, &ge) && ge.Code == CodeMiningPaused:
+		return clean(ge.Message) // "mining_paused" or "mining_paused: <details>"
 	case errors.As(err, &ge):
 		return fmt.Sprintf("gateway error %d", ge.Code)
 	case errors.Is(err, context.DeadlineExceeded):
 		return "gateway not answering"
-	case errors.Is(err, errUnreachable):
+	case errors.Is(err, ErrUnreachable):
 		return "gateway unreachable"
+	case pouw.CodeOf(err) != 0:
+		return "job not minable"
 	default:
 		return "bad getMiningInfo answer"
 	}
 }
 
-func (g *Gateway) setState(job Job, err error) {
+func (g *Client) setState(job pouw.Job, err error) {
 	now := time.Now()
 	g.mu.Lock()
 	s := &g.stats
@@ -283,9 +295,9 @@ func (g *Gateway) setState(job Job, err error) {
 	if err != nil {
 		s.PollErrors++
 		pe := err.(*pauseError)
-		s.LastError, s.LastErrorTime = "getMiningInfo: "+pe.cause.Error(), now
+		s.LastError, s.LastErrorTime = "getMiningInfo: "+clean(pe.cause.Error()), now
 		if !wasPaused || s.Reason != pe.reason {
-			g.logf("pearl gateway: mining paused: %v", pe.cause)
+			g.logf("pearl gateway: mining paused: %s", clean(pe.cause.Error()))
 		}
 		if !wasPaused {
 			g.pausedSince = now
@@ -313,14 +325,14 @@ func (g *Gateway) setState(job Job, err error) {
 	}
 }
 
-func (g *Gateway) logf(format string, args ...any) {
+func (g *Client) logf(format string, args ...any) {
 	if g.opts.Logf != nil {
 		g.opts.Logf(format, args...)
 	}
 }
 
 // Stats returns a copy of the running totals.
-func (g *Gateway) Stats() GatewayStats {
+func (g *Client) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.stats
@@ -335,7 +347,7 @@ func (g *Gateway) Stats() GatewayStats {
 // not accepted (queued, in flight, dropped, failed or abandoned), sorted.
 // `pouw submit --gateway ADDR FILE...` sends them later. A proof whose file
 // could not be written is counted by Close but not listed.
-func (g *Gateway) Unsent() []string {
+func (g *Client) Unsent() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	files := make([]string, 0, len(g.unsent))
@@ -348,14 +360,26 @@ func (g *Gateway) Unsent() []string {
 	return files
 }
 
-// Close stops polling and drains the submission queue until ctx ends; then
-// it abandons what is left (every proof is already in ProofDir) and closes
-// the connections. It returns an error naming how many proofs were not
+// Close stops polling, lets the proofs on their way to disk land, and
+// drains the submission queue, until ctx ends; then it abandons what is
+// left (every proof written is in ProofDir) and closes the connections. It
+// never runs past ctx by more than a request's own unwinding. It returns an error naming how many proofs were not
 // accepted, nil if all were. CurrentJob keeps answering the last job.
-func (g *Gateway) Close(ctx context.Context) error {
+func (g *Client) Close(ctx context.Context) error {
 	g.closeOnce.Do(func() {
 		g.stopPoll()
 		<-g.pollDone
+		// Proofs still on their way to the disk are queued as they land,
+		// until ctx ends; the writer finishes them either way.
+		written := make(chan struct{})
+		go func() {
+			g.writer.Close()
+			close(written)
+		}()
+		select {
+		case <-written:
+		case <-ctx.Done():
+		}
 		g.mu.Lock()
 		g.closing = true
 		close(g.queue) // Submit checks closing under mu, so never sends after this

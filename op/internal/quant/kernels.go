@@ -1,0 +1,103 @@
+package quant
+
+import "math"
+
+// laneKernels work on rows of up to 16 lanes: rows·stride apart in src,
+// lanes [0, w) of each, 1 ≤ w ≤ 16.
+type laneKernels struct {
+	name string
+	// absmax sets acc[l] to the largest |src[r·stride+l]| bits over the rows
+	// (0 for l ≥ w and for rows = 0).
+	absmax32 func(src []float32, stride, rows, w int, acc *[16]uint32)
+	absmax64 func(src []float64, stride, rows, w int, acc *[16]uint64)
+	// near sets dst[r·ds+l] = nearest(src[r·ss+l], inv[l]) for l < w.
+	near32 func(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64)
+	near64 func(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]float64)
+	// tile64 is transposeTile for a whole tile (nil: transposeTile).
+	tile64 func(out []int8, os int, t *[tile * tile]int8)
+	// deq dequantises a prefix of a row (dequantRow's loop) and returns its
+	// length (nil: none).
+	deq32 func(y []float32, c []int32, sb []float64, s float64, incr bool) int
+	deq64 func(y []float64, c []int32, sb []float64, s float64, incr bool) int
+}
+
+// goKernels are the portable kernels: the fallback when no assembly runs.
+var goKernels = laneKernels{
+	name:     "go",
+	absmax32: absmaxGo[float32, uint32],
+	absmax64: absmaxGo[float64, uint64],
+	near32:   nearGo[float32],
+	near64:   nearGo[float64],
+}
+
+// kern returns the lane kernels to run now: the assembly ones while the
+// boolean registered with package impl (hasAVX512) is on, which it is
+// wherever the CPU supports them unless a test switched it off. It is read
+// at every call, one load and a branch, so switching takes effect at once.
+func kern() *laneKernels {
+	if hasAVX512 {
+		return &asmKernels
+	}
+	return &goKernels
+}
+
+// absBits returns the bits of |x|.
+func absBits[F float32 | float64, U uint32 | uint64](x F) U {
+	switch x := any(x).(type) {
+	case float32:
+		return U(math.Float32bits(x) &^ (1 << 31))
+	case float64:
+		return U(math.Float64bits(x) &^ (1 << 63))
+	}
+	panic("unreachable")
+}
+
+func absmaxGo[F float32 | float64, U uint32 | uint64](src []F, stride, rows, w int, acc *[16]U) {
+	*acc = [16]U{}
+	for r := range rows {
+		row := src[r*stride : r*stride+w]
+		for l, x := range row {
+			acc[l] = max(acc[l], absBits[F, U](x))
+		}
+	}
+}
+
+func nearGo[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64) {
+	for r := range rows {
+		s, d := src[r*ss:r*ss+w], dst[r*ds:r*ds+w]
+		for l, x := range s {
+			d[l] = nearest(float64(x), inv[l])
+		}
+	}
+}
+
+// laneMax returns the maxima of lanes [0, w) over rows, as float64, and
+// whether any element is NaN or ±Inf.
+func laneMax[F float32 | float64](src []F, stride, rows, w int) (m [16]float64, bad bool) {
+	switch s := any(src).(type) {
+	case []float32:
+		var acc [16]uint32
+		kern().absmax32(s, stride, rows, w, &acc)
+		for l, b := range acc[:w] {
+			bad = bad || b >= 0x7f800000
+			m[l] = float64(math.Float32frombits(b))
+		}
+	case []float64:
+		var acc [16]uint64
+		kern().absmax64(s, stride, rows, w, &acc)
+		for l, b := range acc[:w] {
+			bad = bad || b >= 0x7ff0000000000000
+			m[l] = math.Float64frombits(b)
+		}
+	}
+	return m, bad
+}
+
+func laneNear[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64) {
+	switch s := any(src).(type) {
+	case []float32:
+		kern().near32(dst, ds, s, ss, rows, w, inv)
+	case []float64:
+		kern().near64(dst, ds, s, ss, rows, w, inv)
+	}
+}

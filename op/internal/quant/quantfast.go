@@ -1,0 +1,199 @@
+package quant
+
+import "math"
+
+// The fast quantiser. quantPart (reference.go) is the reference: one element at
+// a time, clear enough to audit. quantPartFast computes the same bits with
+// two kinds of layout-aware loops built on 16-lane kernels, which are
+// AVX-512 assembly where the CPU has it (quant_amd64.s) and plain Go
+// elsewhere (the same kernels, goKernels):
+//
+//   - rows contiguous (column stride 1: row-major operands, a transposed
+//     right operand): each row is a run of 16-lane groups;
+//   - columns contiguous (row stride 1: Bᵀ read from a row-major B, a
+//     transposed left operand): 16 window rows are 16 adjacent floats of
+//     one memory row, so the maxima are vertical (lane-wise) maxima, and
+//     the int8 results are quantised in 64×64 tiles in memory order and
+//     then transposed as bytes in cache: the reads stream, the writes stay
+//     within 64 lines, and nothing is gathered.
+//
+// Maxima are taken on the magnitude's bits as an unsigned integer: for
+// non-negative IEEE numbers the integer order is the numeric order, and NaN
+// and ±Inf are exactly the bit patterns at or above +Inf's, so one integer
+// max per element both finds the maximum and detects bad values. Rounding is
+// the reference's: the float64 product x·(64/max), rounded once, then
+// rounded half to even (VCVTPD2DQ with {rn-sae} in assembly) and clamped.
+// Stochastic rounding and rows whose 64/max overflows take the reference's
+// per-element quantOne inside the same layouts.
+
+// shortRow is the row length below which the scalar loops beat the vector
+// kernels: their per-call setup costs more than a short row (an im2col
+// operand of a 3×3 convolution has rows of 9).
+const shortRow = 32
+
+// rowMax is the largest magnitude of a contiguous row, seen as rows of 16.
+func rowMax[F float32 | float64](row []F) (float64, bool) {
+	if len(row) < shortRow {
+		return rowMaxScalar(row)
+	}
+	n := len(row) / 16
+	m, bad := laneMax(row, 16, n, 16)
+	if t := len(row) - 16*n; t > 0 {
+		mt, badt := laneMax(row[16*n:], 0, 1, t)
+		bad = bad || badt
+		for l := range t {
+			m[l] = max(m[l], mt[l])
+		}
+	}
+	best := 0.0
+	for _, x := range m {
+		best = max(best, x)
+	}
+	return best, bad
+}
+
+// roundStochastic is quantOne's stochastic rounding for a finite multiplier,
+// without its per-element branches: the same arithmetic, the same bits.
+func roundStochastic(x, inv, u float64) int8 {
+	t := float64(x * inv) // rounded before the addition: no FMA
+	q := math.Floor(float64(t + u))
+	return int8(max(-qmax, min(qmax, q)))
+}
+
+// rowMaxScalar is rowMax one element at a time: the same maximum of the
+// magnitudes' bits, the same NaN/±Inf test.
+func rowMaxScalar[F float32 | float64](row []F) (float64, bool) {
+	switch s := any(row).(type) {
+	case []float32:
+		var acc uint32
+		for _, x := range s {
+			acc = max(acc, math.Float32bits(x)&0x7fffffff)
+		}
+		return float64(math.Float32frombits(acc)), acc >= 0x7f800000
+	case []float64:
+		var acc uint64
+		for _, x := range s {
+			acc = max(acc, math.Float64bits(x)&^(1<<63))
+		}
+		return math.Float64frombits(acc), acc >= 0x7ff0000000000000
+	}
+	return 0, false
+}
+
+func quantPartFast[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	switch {
+	case v.ColStride == 1:
+		return quantRowsContig(v, out, scale, rnd)
+	case v.RowStride == 1:
+		return quantColsContig(v, out, scale, rnd)
+	}
+	return quantPart(v, out, scale, rnd)
+}
+
+func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
+	cols := v.Cols
+	n := cols / 16
+	for i := range v.Rows {
+		row := v.Data[i*v.RowStride : i*v.RowStride+cols]
+		m, bad := rowMax(row)
+		if bad {
+			return firstBad(v)
+		}
+		inv, div := factor(m)
+		o := out[i*cols : (i+1)*cols]
+		switch {
+		case rnd == nil && div == 0 && cols < shortRow:
+			for j, x := range row {
+				o[j] = nearest(float64(x), inv)
+			}
+		case rnd == nil && div == 0:
+			var invs [16]float64
+			for l := range invs {
+				invs[l] = inv
+			}
+			laneNear(o, 16, row, 16, n, 16, &invs)
+			if t := cols - 16*n; t > 0 {
+				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &invs)
+			}
+		case div == 0: // stochastic rounding
+			base := i * cols
+			for j, x := range row {
+				o[j] = roundStochastic(float64(x), inv, rnd.uniform(base+j))
+			}
+		default:
+			for j, x := range row {
+				o[j] = quantOne(float64(x), inv, div, i*cols+j, rnd)
+			}
+		}
+		scale[i] = m / qmax
+	}
+	return nil
+}
+
+// tile is the side of the square blocks the column-contiguous quantiser
+// transposes through: 64×64 int8 is 4 KiB, and 64 rows of float32 are
+// exactly four 64-byte lines per memory row.
+const tile = 64
+
+func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
+	rows, cols := v.Rows, v.Cols
+	var buf [tile * tile]int8
+	for i0 := 0; i0 < rows; i0 += tile {
+		iw := min(tile, rows-i0)
+		var maxes [tile]float64
+		var invs [tile / 16][16]float64
+		var divs [tile]float64
+		noDiv := true
+		for c := 0; c < iw; c += 16 {
+			w := min(16, iw-c)
+			m, bad := laneMax(v.Data[i0+c:], v.ColStride, cols, w)
+			if bad {
+				return firstBad(v)
+			}
+			copy(maxes[c:c+w], m[:w])
+			for l := range w {
+				invs[c/16][l], divs[c+l] = factor(m[l])
+				noDiv = noDiv && divs[c+l] == 0
+			}
+		}
+		switch {
+		case rnd == nil && noDiv:
+			for j0 := 0; j0 < cols; j0 += tile {
+				jw := min(tile, cols-j0)
+				for c := 0; c < iw; c += 16 {
+					laneNear(buf[c:], tile, v.Data[j0*v.ColStride+i0+c:], v.ColStride, jw, min(16, iw-c), &invs[c/16])
+				}
+				if jw == tile && iw == tile && kern().tile64 != nil {
+					kern().tile64(out[i0*cols+j0:], cols, &buf)
+				} else {
+					transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
+				}
+			}
+		case noDiv:
+			// Stochastic rounding, in memory order: each memory row holds
+			// iw adjacent window rows.
+			for j := range cols {
+				col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
+				for l, x := range col {
+					i := i0 + l
+					out[i*cols+j] = roundStochastic(float64(x), invs[l/16][l%16], rnd.uniform(i*cols+j))
+				}
+			}
+		default:
+			for j := range cols {
+				col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
+				for l, x := range col {
+					i := i0 + l
+					out[i*cols+j] = quantOne(float64(x), invs[l/16][l%16], divs[l], i*cols+j, rnd)
+				}
+			}
+		}
+		for l, m := range maxes[:iw] {
+			scale[i0+l] = m / qmax
+		}
+	}
+	return nil
+}

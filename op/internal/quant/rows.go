@@ -1,0 +1,84 @@
+package quant
+
+import (
+	"runtime"
+	"sync"
+)
+
+// qmax is the largest int7 magnitude the protocol accepts (PROTOCOL.md §1).
+const qmax = 64
+
+// Rows quantises each row of v to int7 with one scale per row:
+// out[i·Cols+j] = round(v[i][j] · 64/maxᵢ), and scale[i] = maxᵢ/64 so that
+// v[i][j] ≈ scale[i]·out[i·Cols+j]. A row of zeros gets scale 0 and zeros.
+// out must hold Rows·Cols entries and scale Rows.
+//
+// The arithmetic is float64 for both dtypes (a float32 widens exactly), with
+// every intermediate rounded by an explicit conversion: the compiler may
+// fuse a·b+c into an FMA unless a conversion rounds a·b first (Go spec,
+// "Floating-point operators"), so these bits are the same on every platform
+// and GOAMD64 level. A maximum so small (subnormal float64) that 64/max
+// overflows divides instead.
+//
+// With rnd == nil it rounds half to even; otherwise it rounds
+// stochastically, element idx = i·Cols+j drawing rnd's number idx. It
+// returns a *BadValueError for the first NaN or ±Inf, and an error for an
+// empty window or one whose strides reach outside Data.
+func Rows[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	// Rows are independent: split large operands across the cores. Each
+	// element's result depends only on its row and index, so the split
+	// does not change a bit.
+	part := quantPartFast[F]
+	if quantUse == implRef {
+		part = quantPart[F]
+	}
+	parts := min(runtime.GOMAXPROCS(0), v.Rows, v.Rows*v.Cols/parallelMin)
+	if parts <= 1 {
+		return part(v, out, scale, rnd)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, parts)
+	for p := range parts {
+		i0, i1 := p*v.Rows/parts, (p+1)*v.Rows/parts
+		sub := v
+		sub.Data = v.Data[i0*v.RowStride:]
+		sub.Rows = i1 - i0
+		var r *Noise
+		if rnd != nil {
+			r = &Noise{Key: rnd.Key, Base: rnd.Base + i0*v.Cols}
+		}
+		wg.Go(func() {
+			errs[p] = part(sub, out[i0*v.Cols:i1*v.Cols], scale[i0:i1], r)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			// Report coordinates in the whole operand rather than in
+			// the part; keep the part's own error if there is no such value.
+			if bad := firstBad(v); bad != nil {
+				return bad
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// parallelMin is the number of elements worth a goroutine.
+const parallelMin = 1 << 15
+
+// quantImpl selects the quantiser Rows (and Dequant) uses.
+type quantImpl uint8
+
+const (
+	implFast quantImpl = iota // quantPartFast with kern()
+	implRef                   // quantPart, the reference loops
+)
+
+// quantUse is the quantiser in use; tests switch it (never in parallel).
+// Which lane kernels the fast one runs is package impl's choice (kern).
+var quantUse = implFast
