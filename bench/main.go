@@ -1,5 +1,5 @@
 // Command bench measures what mining costs on this machine and writes the
-// comparison table to bench/RESULTS.md (PERFORMANCE.md, issue 3).
+// comparison table to bench/RESULTS.md.
 //
 // For each product shape m×k×n it measures, side by side in one run and in
 // interleaved rounds (medians over rounds, since the 2-core machines are
@@ -51,7 +51,7 @@ func (s Shape) String() string { return fmt.Sprintf("%d×%d×%d", s.M, s.K, s.N)
 // MACs is the product's multiply-accumulate count.
 func (s Shape) MACs() float64 { return float64(s.M) * float64(s.K) * float64(s.N) }
 
-// DefaultShapes are the shapes of issue 3: MNIST-sized layers (forward, and
+// DefaultShapes are MNIST-sized layers (forward, and
 // the weight gradient whose k is the batch), then square ones.
 var DefaultShapes = []Shape{{128, 784, 1024}, {256, 1024, 1024}, {784, 256, 1024}, {1024, 1024, 1024}, {2048, 2048, 2048}}
 
@@ -297,7 +297,7 @@ func medianPhases(ps []pouw.Phases) pouw.Phases {
 }
 
 // verifyTime is the median time to verify one plain proof of a 16×16 tile
-// with k = 1024 and r = 32 (PERFORMANCE.md's verification row): a small
+// with k = 1024 and r = 32: a small
 // product is mined at the regtest target, where every tile wins.
 func verifyTime(rounds int) (time.Duration, error) {
 	const m, k, n = 64, 1024, 64

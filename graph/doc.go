@@ -11,8 +11,7 @@
 // runs unchanged.
 //
 // Gorgonia has no public way to replace a node's op, so Swap writes the
-// node's unexported op field (see GORGONIA.md, "Converting an existing
-// graph"). It does so only after checking, at run time, the Gorgonia version
+// node's unexported op field through reflection. It does so only after checking, at run time, the Gorgonia version
 // and the layout it relies on, and fails with an error otherwise, before it
 // has touched the graph.
 //

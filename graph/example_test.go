@@ -31,11 +31,11 @@ func ExampleSwap() {
 	if err != nil {
 		panic(err)
 	}
-	n, err := graph.Swap(g, miner)
+	census, err := graph.Swap(g, miner)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("converted:", n)
+	fmt.Println(census)
 
 	vm := gorgonia.NewTapeMachine(g)
 	defer vm.Close()
@@ -47,7 +47,7 @@ func ExampleSwap() {
 		fmt.Printf("%s: %d product(s), %d mined\n", role, s.ByRole[role].Products, s.ByRole[role].Mined)
 	}
 	// Output:
-	// converted: 3
+	// converted 3 products (1 forward, 1 grad-A, 1 grad-B)
 	// forward: 1 product(s), 1 mined
 	// grad-A: 1 product(s), 1 mined
 	// grad-B: 1 product(s), 1 mined

@@ -102,20 +102,30 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 		return nil, o.errorf("%w", err)
 	}
 	m, k, n := left.Rows, left.Cols, bt.Rows
+	var call uint64 // how many times the node ran before
+	if o.site != nil {
+		call = o.site.calls.Add(1) - 1
+	}
+	tag := pouw.Tag{Role: o.role.String(), Node: o.nodeName(), Step: int64(call)}
+	if !o.quantiseAll {
+		if reason := o.miner.Unmined(m, k, n); reason != nil {
+			o.miner.Skipped(m, k, n, tag, reason)
+			return runFloat(o, dst, incr, a.Dtype(), left, bt)
+		}
+	}
 
 	aq := make([]int8, m*k)
 	bq := make([]int8, n*k)
 	scales := make([]float64, m+n)
 	sa, sb := scales[:m], scales[m:]
-	ra, rb := o.noises()
+	ra, rb := o.noises(call)
 	if err := quant.Rows(left, aq, sa, ra); err != nil {
 		return nil, o.errorf("left operand: %w", err)
 	}
 	if err := quant.Rows(bt, bq, sb, rb); err != nil {
 		return nil, o.errorf("right operand: %w", err)
 	}
-	prod, err := o.miner.MatMul(pouw.Matrix{Rows: m, Cols: k, Data: aq}, pouw.Matrix{Rows: n, Cols: k, Data: bq},
-		pouw.Tag{Role: o.role.String(), Node: o.nodeName()})
+	prod, err := o.miner.MatMul(pouw.Matrix{Rows: m, Cols: k, Data: aq}, pouw.Matrix{Rows: n, Cols: k, Data: bq}, tag)
 	if err != nil {
 		return nil, o.errorf("miner: %w", err)
 	}
@@ -134,6 +144,43 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 		return v, nil
 	}
 
+	out, err := output[F](o, dst, incr, a.Dtype(), m, n)
+	if err != nil {
+		return nil, err
+	}
+	quant.Dequant(out.Data().([]F), prod.C, sa, sb, incr)
+	return out, nil
+}
+
+// runFloat computes a product the miner would not mine in float.
+func runFloat[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool, dt tensor.Dtype, left, bt quant.View[F]) (gorgonia.Value, error) {
+	m, n := left.Rows, bt.Rows
+	if o.kind == VecDot {
+		var c [1]F
+		floatProduct(c[:], left, bt, false)
+		if err := checkFinite(c[:], 1); err != nil {
+			return nil, o.errorf("%w", err)
+		}
+		if _, is32 := any(F(0)).(float32); is32 {
+			return gorgonia.NewF32(float32(c[0])), nil
+		}
+		return gorgonia.NewF64(float64(c[0])), nil
+	}
+	out, err := output[F](o, dst, incr, dt, m, n)
+	if err != nil {
+		return nil, err
+	}
+	c := out.Data().([]F)
+	floatProduct(c, left, bt, incr)
+	if err := checkFinite(c, n); err != nil {
+		return nil, o.errorf("%w", err)
+	}
+	return out, nil
+}
+
+// output is the tensor a matrix or vector product of m×n entries is
+// written to: dst when usable, a fresh one otherwise.
+func output[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool, dt tensor.Dtype, m, n int) (*tensor.Dense, error) {
 	shape := tensor.Shape{m, n}
 	if o.kind == MatVec {
 		shape = tensor.Shape{m}
@@ -143,9 +190,8 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 		if incr {
 			return nil, o.errorf("cannot increment %T", dst)
 		}
-		out = tensor.New(tensor.WithShape(shape...), tensor.Of(a.Dtype()))
+		out = tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 	}
-	quant.Dequant(out.Data().([]F), prod.C, sa, sb, incr)
 	return out, nil
 }
 
@@ -162,21 +208,20 @@ func usable[F float32 | float64](dst gorgonia.Value, shape tensor.Shape) *tensor
 }
 
 // noises returns the stochastic-rounding streams of the two operands for
-// this call (nil for operands that round to nearest). The key mixes the
-// seed, the node, the op's role and the call count, so every product draws
-// fresh numbers and a rerun draws the same ones.
-func (o MinedMatMul) noises() (ra, rb *quant.Noise) {
+// the node's call-th run (nil for operands that round to nearest). The key
+// mixes the seed, the node, the op's role and the call count, so every
+// product draws fresh numbers and a rerun draws the same ones.
+func (o MinedMatMul) noises(call uint64) (ra, rb *quant.Noise) {
 	if o.round[0] != Stochastic && o.round[1] != Stochastic {
 		return nil, nil
 	}
-	var node, call uint64
+	var node uint64
 	if o.site != nil {
-		call = o.site.calls.Add(1)
 		if n := o.site.node.Load(); n != nil {
 			node = uint64(n.ID())
 		}
 	}
-	key := quant.Mix64(o.seed ^ quant.Mix64(node<<8|uint64(o.role)) ^ quant.Mix64(call*quant.Golden))
+	key := quant.Mix64(o.seed ^ quant.Mix64(node<<8|uint64(o.role)) ^ quant.Mix64((call+1)*quant.Golden))
 	if o.round[0] == Stochastic {
 		ra = &quant.Noise{Key: quant.Mix64(key ^ 1)}
 	}

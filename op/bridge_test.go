@@ -280,13 +280,15 @@ func TestHash(t *testing.T) {
 	gr, _ := NewRole(miner, MatMul, false, false, Forward, 1)
 	other, _ := testMiner(t, 1<<20)
 	om, _ := New(other, MatMul, false, false)
-	others = append(others, tA, tB, seed, gr, om)
+	all, _ := New(miner, MatMul, false, false, WithQuantiseAll())
+	others = append(others, tA, tB, seed, gr, om, all)
 	seen := map[uint32]bool{base.Hashcode(): true}
 	for _, o := range others {
 		assert.False(t, seen[o.Hashcode()], "%v %v collides", o, o.Role())
 		seen[o.Hashcode()] = true
 	}
-	assert.Equal(t, "A × Bᵀ", tB.String())
+	assert.Equal(t, "mined A × Bᵀ", tB.String())
+	assert.Equal(t, "mined grad-A A × B", others[0].String())
 	assert.Equal(t, "grad-B", GradB.String())
 }
 

@@ -26,8 +26,8 @@ type GradProduct struct {
 }
 
 // GradProducts lists the mined gradient products of a forward product of the
-// given kind and transposes. For MatMul it is Gorgonia's table (GORGONIA.md,
-// operatorLinAlg.go), with no Transpose node:
+// given kind and transposes. For MatMul it is Gorgonia's table (matMulDiff
+// in operatorLinAlg.go), with no Transpose node:
 //
 //	forward   dX (GradA)   dY (GradB)
 //	X·Y       G·Yᵀ         Xᵀ·G

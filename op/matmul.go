@@ -98,9 +98,12 @@ func (k Kind) String() string {
 
 // MinedMatMul is a Gorgonia op that computes op(A)·op(B) through a
 // pouw.Miner: both operands are quantised to int7 (the left one per row,
-// the right one per column), the miner computes their exact int32 product
-// and mines it when its shape fits the profile, and the result is
-// dequantised back to the operands' float dtype. Transposes are flags, as in
+// the right one per column), the miner computes and mines their exact int32
+// product, and the result is dequantised back to the operands' float dtype.
+// A product the miner would not mine (see pouw.Miner.Unmined) is computed in
+// float as Gorgonia computes it, and counted as unmined with its reason;
+// WithQuantiseAll keeps such products on the int7 path too. The choice is
+// made per product, at run time, from the actual shapes and job. Transposes are flags, as in
 // Gorgonia's own matmul, so the gradients need no Transpose nodes and are
 // MinedMatMul nodes too (see SymDiff).
 //
@@ -118,6 +121,9 @@ type MinedMatMul struct {
 	seed  uint64
 	// gradRounding is inherited by the gradient ops SymDiff creates.
 	gradRounding Rounding
+	// quantiseAll sends products the miner would not mine through int7
+	// too, instead of float.
+	quantiseAll bool
 	// site is shared by every copy of the op value: the node it computes
 	// (set once the node exists) and the count of its products (the
 	// stochastic-rounding stream). It is not part of the hash.
@@ -135,6 +141,7 @@ type Option func(*options)
 type options struct {
 	gradRounding Rounding
 	seed         uint64
+	quantiseAll  bool
 }
 
 func defaultOptions() options {
@@ -145,6 +152,12 @@ func defaultOptions() options {
 // backward products (default Stochastic: unbiased, see Rounding). Forward
 // operands always round to nearest.
 func WithGradRounding(r Rounding) Option { return func(o *options) { o.gradRounding = r } }
+
+// WithQuantiseAll computes every product through int7, also those the miner
+// would not mine (a matrix × vector product, k below the noise rank, no
+// job), which otherwise run in float like Gorgonia's own: for a model that
+// must see the same int7 arithmetic in every product.
+func WithQuantiseAll() Option { return func(o *options) { o.quantiseAll = true } }
 
 // WithSeed sets the seed of the stochastic-rounding streams (default 1).
 // Runs with the same seed, graph and inputs produce the same bits.
@@ -190,7 +203,7 @@ func newOp(miner *pouw.Miner, kind Kind, transA, transB bool, role Role, opts ..
 	}
 	return MinedMatMul{
 		miner: miner, kind: kind, transA: transA, transB: transB, role: role,
-		seed: cfg.seed, gradRounding: cfg.gradRounding, site: new(site),
+		seed: cfg.seed, gradRounding: cfg.gradRounding, quantiseAll: cfg.quantiseAll, site: new(site),
 	}, nil
 }
 
@@ -198,7 +211,7 @@ func newOp(miner *pouw.Miner, kind Kind, transA, transB bool, role Role, opts ..
 func (o MinedMatMul) derived(kind Kind, transA, transB bool, role Role, gradOperand int) MinedMatMul {
 	d := MinedMatMul{
 		miner: o.miner, kind: kind, transA: transA, transB: transB, role: role,
-		seed: o.seed, gradRounding: o.gradRounding, site: new(site),
+		seed: o.seed, gradRounding: o.gradRounding, quantiseAll: o.quantiseAll, site: new(site),
 	}
 	if gradOperand >= 0 {
 		d.round[gradOperand] = o.gradRounding
@@ -363,13 +376,13 @@ func (o MinedMatMul) CallsExtern() bool { return o.kind != VecDot }
 func (o MinedMatMul) OverwritesInput() int { return -1 }
 
 // WriteHash encodes every field that changes the result or its accounting:
-// kind, transposes, role, roundings, seed and miner. Gorgonia hash-conses
+// kind, transposes, role, roundings, the int7-for-all switch, seed and miner. Gorgonia hash-conses
 // nodes by it, so two products differing in any of these stay two nodes.
 func (o MinedMatMul) WriteHash(h hash.Hash) {
 	h.Write([]byte("op.MinedMatMul"))
 	var b [4 + 8 + 8]byte
 	b[0], b[1], b[2], b[3] = byte(o.kind), bit(o.transA), bit(o.transB), byte(o.role)
-	b[2] |= byte(o.round[0])<<1 | byte(o.round[1])<<3 | byte(o.gradRounding)<<5
+	b[2] |= byte(o.round[0])<<1 | byte(o.round[1])<<3 | byte(o.gradRounding)<<5 | bit(o.quantiseAll)<<7
 	binary.LittleEndian.PutUint64(b[4:], o.seed)
 	binary.LittleEndian.PutUint64(b[12:], uint64(minerID(o.miner)))
 	h.Write(b[:])
@@ -389,17 +402,22 @@ func (o MinedMatMul) Hashcode() uint32 {
 	return h.Sum32()
 }
 
-// String has the same form as Gorgonia's matmul ("A × Bᵀ", "Aᵀ × b",
-// "a ⋅ b"), so a node converted by graph.Swap keeps the name Gorgonia
-// derives from its op. The type (or Role) tells a mined product apart.
+// String is Gorgonia's form for the product ("A × Bᵀ", "Aᵀ × b", "a ⋅ b")
+// marked as mined, with the role of a gradient product: "mined A × Bᵀ",
+// "mined grad-B Aᵀ × B". A printed graph or program (and the name Gorgonia
+// derives for an unnamed node) shows which products are mined.
 func (o MinedMatMul) String() string {
+	prefix := "mined "
+	if o.role != Forward {
+		prefix += o.role.String() + " "
+	}
 	switch o.kind {
 	case MatVec:
-		return "A" + tick(o.transA) + " × b"
+		return prefix + "A" + tick(o.transA) + " × b"
 	case VecDot:
-		return "a ⋅ b"
+		return prefix + "a ⋅ b"
 	}
-	return "A" + tick(o.transA) + " × B" + tick(o.transB)
+	return prefix + "A" + tick(o.transA) + " × B" + tick(o.transB)
 }
 
 /* optional interfaces */

@@ -22,6 +22,11 @@ type Found struct {
 type Tag struct {
 	Role string // e.g. "forward", "grad-A", "grad-B"
 	Node string // e.g. the Gorgonia node's name
+	// Step is the training step the product belongs to, written into the
+	// meta of its proofs unless SetStep has been called. op.MinedMatMul
+	// passes how many times its node has run before: in a loop that runs
+	// the graph once per batch, the batch's index.
+	Step int64
 }
 
 // MinerConfig configures a Miner.
@@ -39,9 +44,10 @@ type MinerConfig struct {
 // Miner is a mining session: every product it computes is exact and, when
 // its shape fits the profile, mined. It is safe for concurrent use.
 type Miner struct {
-	cfg  MinerConfig
-	kern kernel
-	step atomic.Int64
+	cfg     MinerConfig
+	kern    kernel
+	step    atomic.Int64
+	stepSet atomic.Bool
 
 	mu       sync.Mutex
 	stats    Stats
@@ -94,8 +100,40 @@ func (m *Miner) Kernel() string {
 	return fmt.Sprintf("%T", m.kern)
 }
 
-// SetStep records the training step, written into the meta of later proofs.
-func (m *Miner) SetStep(step int64) { m.step.Store(step) }
+// SetStep records the training step, written into the meta of later
+// proofs in place of their Tag.Step. The train package's loop calls it
+// once per batch.
+func (m *Miner) SetStep(step int64) {
+	m.step.Store(step)
+	m.stepSet.Store(true)
+}
+
+// Unmined reports why a product of A (rows×k) and B (k×cols) would be
+// computed without mining if it were multiplied now: no job, a job that
+// cannot be mined, or no configuration of the policy for its shape (a
+// matrix × vector product has no room for a tile). It returns nil when the
+// product would be mined. A caller that then computes the product another
+// way (op.MinedMatMul multiplies in float) reports it with Skipped, so
+// that Stats count every product.
+func (m *Miner) Unmined(rows, k, cols int) error {
+	if rows <= 0 || k <= 0 || cols <= 0 {
+		return ruleErr(ErrShape, "%dx%dx%d: empty product", rows, k, cols)
+	}
+	if k > maxInner {
+		if k >= maxSplitInner {
+			return ruleErr(ErrInnerDim, "k=%d: the int32 product of int7 operands may overflow beyond k=%d", k, maxSplitInner-1)
+		}
+		k = splitStep(k) // MatMul mines such a product in parts of this k
+	}
+	_, _, _, err := m.plan(rows, k, cols)
+	return err
+}
+
+// Skipped counts a product of A (rows×k) and B (k×cols), computed by the
+// caller without the miner, as unmined for reason (from Unmined).
+func (m *Miner) Skipped(rows, k, cols int, tag Tag, reason error) {
+	m.record(&Product{M: rows, N: cols, K: k, Reason: reason}, tag)
+}
 
 // MatMul computes the exact product of a (m×k) and bt = Bᵀ (n×k), mining it
 // when it fits the profile and a job is available. Every winning tile is
@@ -130,28 +168,38 @@ func (m *Miner) matMulOne(a, bt Matrix, tag Tag) (*Product, error) {
 
 // mine computes the product, mined when a job and a configuration allow.
 func (m *Miner) mine(a, bt Matrix) (*Product, Job, error) {
+	job, profile, cfg, err := m.plan(a.Rows, a.Cols, bt.Rows)
+	if err != nil {
+		// No job, or one this miner cannot mine, must not stop training:
+		// the product is still owed.
+		return unminedProduct(a, bt, m.kern, err), job, nil
+	}
+	p, err := mineProduct(job, profile, cfg, a, bt, m.kern)
+	return p, job, err
+}
+
+// plan returns the job, profile and configuration a rows×k×cols product
+// would be mined under now, or why it would not be.
+func (m *Miner) plan(rows, k, cols int) (Job, Profile, Config, error) {
 	job, err := m.cfg.Jobs.CurrentJob()
 	if err != nil {
-		return unminedProduct(a, bt, m.kern, ruleErr(ErrNoJob, "%v", err)), job, nil
+		return job, 0, Config{}, ruleErr(ErrNoJob, "%v", err)
 	}
 	if err := checkJob(job); err != nil {
-		// A job this miner cannot mine must not stop training: the
-		// product is still owed.
-		return unminedProduct(a, bt, m.kern, err), job, nil
+		return job, 0, Config{}, err
 	}
-	cfg, err := m.cfg.Policy.Choose(m.cfg.Profile, a.Rows, a.Cols, bt.Rows)
+	cfg, err := m.cfg.Policy.Choose(m.cfg.Profile, rows, k, cols)
 	if err != nil {
-		return unminedProduct(a, bt, m.kern, err), job, nil
+		return job, 0, Config{}, err
 	}
 	// A configuration that meets Pearl's rules is always mined (and
 	// verified) under Pearl's rank-penalised bound: its proofs are Pearl
 	// proofs, whatever the session's profile.
-	profile := requiredProfile(cfg, uint64(a.Rows), uint64(bt.Rows))
+	profile := requiredProfile(cfg, uint64(rows), uint64(cols))
 	if m.cfg.Profile == Pearl {
 		profile = Pearl
 	}
-	p, err := mineProduct(job, profile, cfg, a, bt, m.kern)
-	return p, job, err
+	return job, profile, cfg, nil
 }
 
 // maxSplitInner bounds k for a split product: the sum of the parts is exact
@@ -166,11 +214,7 @@ func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
 	if k >= maxSplitInner {
 		return nil, ruleErr(ErrInnerDim, "k=%d: the int32 product of int7 operands may overflow beyond k=%d", k, maxSplitInner-1)
 	}
-	parts := (k + maxInner - 1) / maxInner
-	step := (k + parts - 1) / parts
-	if up := (step + 63) &^ 63; up <= maxInner {
-		step = up
-	}
+	step := splitStep(k)
 	whole := &Product{M: a.Rows, N: bt.Rows, K: k, Mined: true}
 	for lo := 0; lo < k; lo += step {
 		hi := min(lo+step, k)
@@ -203,6 +247,17 @@ func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
 		whole.Phases.Add(p.Phases)
 	}
 	return whole, nil
+}
+
+// splitStep is the length of the parts along k that MatMul splits a
+// product with k > 65536 into.
+func splitStep(k int) int {
+	parts := (k + maxInner - 1) / maxInner
+	step := (k + parts - 1) / parts
+	if up := (step + 63) &^ 63; up <= maxInner {
+		step = up
+	}
+	return step
 }
 
 func (m *Miner) record(p *Product, tag Tag) {
@@ -249,9 +304,13 @@ func (m *Miner) report(p *Product, job Job, tag Tag) {
 		return
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	step := tag.Step
+	if m.stepSet.Load() {
+		step = m.step.Load()
+	}
 	for i := range p.Wins {
 		w := &p.Wins[i]
-		w.Proof.Meta = map[string]any{"time": now, "step": m.step.Load(), "shape": fmt.Sprintf("%dx%dx%d", p.M, p.K, p.N)}
+		w.Proof.Meta = map[string]any{"time": now, "step": step, "shape": fmt.Sprintf("%dx%dx%d", p.M, p.K, p.N)}
 		if tag.Role != "" {
 			w.Proof.Meta["role"] = tag.Role
 		}

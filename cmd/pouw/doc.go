@@ -1,5 +1,5 @@
 // Command pouw verifies, inspects and mines proofs of Pearl's INT
-// proof-of-useful-work (package pouw, PROTOCOL.md).
+// proof-of-useful-work (package pouw, docs/PROTOCOL.md).
 //
 // Usage:
 //

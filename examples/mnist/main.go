@@ -153,9 +153,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		// The convnet is built with stock Gorgonia, Conv2d and all, and
 		// converted afterwards: that is how an existing model is mined.
 		if m, err = newCNN(c.batch, 16, 32, gorgonia.Mul, c.seed); err == nil && miner != nil {
-			var n int
-			if n, err = graph.Swap(m.Graph, miner, op.WithSeed(c.seed)); err == nil {
-				fmt.Fprintf(stderr, "graph.Swap converted %d matmul nodes (forward and backward) to mined ones\n", n)
+			var census graph.Census
+			if census, err = graph.Swap(m.Graph, miner, op.WithSeed(c.seed)); err == nil {
+				fmt.Fprintf(stderr, "graph.Swap: %v\n", census)
 			}
 		}
 	default:
