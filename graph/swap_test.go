@@ -286,3 +286,80 @@ func TestSwapLabelsMatVecGradient(t *testing.T) {
 	}
 	assert.Equal(t, map[op.Role]bool{op.Forward: true, op.GradB: true}, roles)
 }
+
+// A program compiled before the swap keeps Gorgonia's products: Swap after
+// the VM ran refuses, naming the fix, and SwapProgram makes the compiled
+// program mine, with the same results as a graph swapped before compiling.
+func TestSwapProgram(t *testing.T) {
+	stock := func(a, b *gorgonia.Node, transB bool) (*gorgonia.Node, error) {
+		if transB {
+			return stockMulT(t, a, b)
+		}
+		return gorgonia.Mul(a, b)
+	}
+	// Reference: swapped, then compiled.
+	early := testMiner(t)
+	ref := buildMLP(t, 3, stock)
+	_, err := gorgonia.Grad(ref.cost, ref.w1, ref.w2, ref.x)
+	require.NoError(t, err)
+	_, err = Swap(ref.g, early)
+	require.NoError(t, err)
+	want := ref.outputs(t, gorgonia.NewTapeMachine(ref.g))
+
+	late := testMiner(t)
+	m := buildMLP(t, 3, stock)
+	_, err = gorgonia.Grad(m.cost, m.w1, m.w2, m.x)
+	require.NoError(t, err)
+	prog, locMap, err := gorgonia.Compile(m.g)
+	require.NoError(t, err)
+	vm := gorgonia.NewTapeMachine(m.g, gorgonia.WithPrecompiled(prog, locMap))
+	require.NoError(t, vm.RunAll())
+	vm.Reset()
+	_, err = Swap(m.g, late)
+	require.ErrorContains(t, err, "SwapProgram")
+	assert.Zero(t, late.Stats().Products)
+
+	census, err := SwapProgram(prog, late)
+	require.NoError(t, err)
+	assert.Len(t, census.Converted, 6)
+	assert.Equal(t, 6, census.Instructions)
+	assert.Contains(t, census.String(), "and 6 program instructions")
+	assert.Contains(t, prog.String(), "mined A × B")
+	got := m.outputs(t, vm)
+	assert.Equal(t, want, got)
+	assert.Equal(t, early.Stats().ByRole, late.Stats().ByRole)
+	assert.Equal(t, int64(6), late.Stats().Products)
+
+	_, err = SwapProgram(nil, late)
+	assert.Error(t, err)
+	_, err = SwapProgram(prog, nil)
+	assert.Error(t, err)
+}
+
+// StockProducts lists the products added after a swap, and a second Swap
+// converts just them.
+func TestStockProductsAfterGrowth(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(16, 64), gorgonia.WithName("x"), gorgonia.WithInit(gorgonia.Ones()))
+	w1 := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(64, 32), gorgonia.WithName("w1"), gorgonia.WithInit(gorgonia.Ones()))
+	h := gorgonia.Must(gorgonia.Mul(x, w1))
+	miner := testMiner(t)
+	census, err := Swap(g, miner)
+	require.NoError(t, err)
+	require.Len(t, census.Converted, 1)
+	left, err := StockProducts(g)
+	require.NoError(t, err)
+	assert.Empty(t, left)
+
+	w2 := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(32, 64), gorgonia.WithName("w2"), gorgonia.WithInit(gorgonia.Ones()))
+	y := gorgonia.Must(gorgonia.Mul(h, w2))
+	left, err = StockProducts(g)
+	require.NoError(t, err)
+	assert.Equal(t, gorgonia.Nodes{y}, left)
+	census, err = Swap(g, miner)
+	require.NoError(t, err)
+	require.Len(t, census.Converted, 1)
+	assert.Same(t, y, census.Converted[0].Node)
+	_, err = StockProducts(nil)
+	assert.Error(t, err)
+}

@@ -157,7 +157,7 @@ func runFloat[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 	m, n := left.Rows, bt.Rows
 	if o.kind == VecDot {
 		var c [1]F
-		floatProduct(c[:], left, bt, false)
+		floatProduct(o.kind, c[:], left, bt, false)
 		if err := checkFinite(c[:], 1); err != nil {
 			return nil, o.errorf("%w", err)
 		}
@@ -171,7 +171,7 @@ func runFloat[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 		return nil, err
 	}
 	c := out.Data().([]F)
-	floatProduct(c, left, bt, incr)
+	floatProduct(o.kind, c, left, bt, incr)
 	if err := checkFinite(c, n); err != nil {
 		return nil, o.errorf("%w", err)
 	}

@@ -17,25 +17,23 @@ import (
 // and the same calls for the same layouts, so its numerics are stock.
 
 // floatProduct sets dst (rows×cols, row-major) to left·btᵀ, or adds that to
-// dst when incr is set. left is rows×k and bt is cols×k.
-func floatProduct[F float32 | float64](dst []F, left, bt quant.View[F], incr bool) {
+// dst when incr is set. left is rows×k and bt is cols×k. The BLAS routine
+// follows the kind, as Gorgonia's does: GEMM for MatMul (whatever the
+// shape), GEMV for MatVec, DOT for VecDot.
+func floatProduct[F float32 | float64](kind Kind, dst []F, left, bt quant.View[F], incr bool) {
 	var beta F
 	if incr {
 		beta = 1
 	}
 	m, n, k := left.Rows, bt.Rows, left.Cols
-	switch {
-	case m == 1 && n == 1:
+	switch kind {
+	case VecDot:
 		d := dot(k, left.Data, vecInc(left), bt.Data, vecInc(bt))
 		dst[0] = beta*dst[0] + d
-	case n == 1: // y = op(A)·x
+	case MatVec: // y = op(A)·x
 		left = blasable(left)
 		t, ld := layout(left)
 		gemv(t, left, ld, bt.Data, vecInc(bt), beta, dst)
-	case m == 1: // yᵀ = xᵀ·B, i.e. y = Bᵀ·x
-		bt = blasable(bt)
-		t, ld := layout(bt)
-		gemv(t, bt, ld, left.Data, vecInc(left), beta, dst)
 	default:
 		left, bt = blasable(left), blasable(bt)
 		ta, lda := layout(left)

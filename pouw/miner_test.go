@@ -458,3 +458,62 @@ func TestWorkShareString(t *testing.T) {
 	assert.Equal(t, "mined 0 of 0 products, 0.0% of 0 MACs in the lottery", Stats{}.WorkShare().String())
 	assert.Equal(t, "ErrTile 64x784x1", UnminedReason{Code: ErrTile, M: 64, K: 784, N: 1}.String())
 }
+
+// Unmined predicts, from the shape and the current job alone, whether
+// MatMul would mine a product, with the same reason MatMul records; Skipped
+// counts a product computed elsewhere exactly as MatMul counts an unmined
+// one.
+func TestMinerUnminedPredictsMatMul(t *testing.T) {
+	var jobs switchJobs
+	miner, err := NewMiner(MinerConfig{Jobs: &jobs})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(4, 4))
+	shapes := [][3]int{{16, 64, 16}, {16, 64, 1}, {1, 64, 1}, {16, 8, 16}, {2, 32, 2}, {1, 70000, 2}, {4, 70000, 4}}
+	dev := DevJob(0x207fffff).J
+	for _, job := range []*Job{nil, &dev} {
+		jobs.job.Store(job)
+		for _, s := range shapes {
+			m, k, n := s[0], s[1], s[2]
+			predicted := miner.Unmined(m, k, n)
+			p, err := miner.MatMul(randInt7(rng, m, k), randInt7(rng, n, k), Tag{})
+			require.NoError(t, err)
+			if predicted == nil {
+				assert.True(t, p.Mined, "%v: predicted mined, was not: %v", s, p.Reason)
+			} else {
+				assert.False(t, p.Mined, "%v", s)
+				assert.Equal(t, CodeOf(p.Reason), CodeOf(predicted), "%v: %v vs %v", s, p.Reason, predicted)
+			}
+		}
+	}
+	assert.Equal(t, ErrShape, CodeOf(miner.Unmined(0, 64, 16)))
+	assert.Equal(t, ErrInnerDim, CodeOf(miner.Unmined(16, maxSplitInner, 16)))
+
+	before := miner.Stats()
+	reason := miner.Unmined(16, 64, 1)
+	require.Equal(t, ErrTile, CodeOf(reason))
+	miner.Skipped(16, 64, 1, Tag{Role: "forward"}, reason)
+	after := miner.Stats()
+	assert.Equal(t, before.Products+1, after.Products)
+	assert.Equal(t, before.Mined, after.Mined)
+	assert.Equal(t, before.MACs+16*64, after.MACs)
+	assert.Equal(t, before.Unmined[UnminedReason{ErrTile, 16, 64, 1}]+1, after.Unmined[UnminedReason{ErrTile, 16, 64, 1}])
+	assert.Equal(t, before.ByRole["forward"].Products+1, after.ByRole["forward"].Products)
+}
+
+// A proof's meta.step is the Tag's step until SetStep is called, and the
+// session's step from then on.
+func TestMinerStepMeta(t *testing.T) {
+	var rec recorder
+	miner, err := NewMiner(MinerConfig{Jobs: DevJob(0x207fffff), OnProof: rec.onProof})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(5, 5))
+	p, err := miner.MatMul(randInt7(rng, 16, 64), randInt7(rng, 16, 64), Tag{Step: 7})
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Wins)
+	assert.Equal(t, int64(7), p.Wins[0].Proof.Meta["step"])
+	miner.SetStep(3)
+	p, err = miner.MatMul(randInt7(rng, 16, 64), randInt7(rng, 16, 64), Tag{Step: 7})
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Wins)
+	assert.Equal(t, int64(3), p.Wins[0].Proof.Meta["step"])
+}
