@@ -108,7 +108,7 @@ func appendU64s(b []byte, v []uint64) []byte {
 // naming the field and the byte offset. Empty Vecs decode as nil.
 //
 // Decoding checks the bytes only; whether the openings hash to their roots and
-// fit the shape is MatrixMerkleProof.VerifyRows' job.
+// fit the shape is Verify's job.
 func DecodePlainProof(b []byte) (*PlainProof, error) {
 	if len(b) > MaxPlainProofSize {
 		return nil, ruleErr(ErrBadEncoding, "plain proof: %d bytes, over the %d limit", len(b), MaxPlainProofSize)

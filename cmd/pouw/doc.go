@@ -19,13 +19,13 @@
 //
 // # Verify
 //
-//	pouw verify [-nbits HEX] FILE...
+//	pouw verify [-nbits HEX] [-cert-version V] [-profile local|pearl] FILE...
 //
 // Verify checks each proof file under the job and profile it carries and
 // prints one line per file:
 //
 //	$ pouw verify proofs/*.json
-//	OK    proofs/proof-023a….json  ticket=0fa5f8dd…8701 tile=16x16 at (144,96) profile=local k=256 r=32 nbits=0x1e040000
+//	OK    proofs/proof-023a….json  ticket=0fa5f8dd…8701 tile=16x16 at (144,96) profile=local cert=3 k=256 r=32 nbits=0x1e040000
 //	FAIL  proofs/bad.json  ErrBadMerkleProof: A: merkle: computed root b500…6fd5 does not match committed root 1b95…6a23
 //	FAIL  proofs/cut.json  ErrBadEncoding: proof JSON: unexpected EOF
 //	FAIL  proofs/gone.json  ErrIO: open: no such file or directory
@@ -37,9 +37,14 @@
 //
 //	$ pouw verify -nbits 0x2000ffff proofs/*.json
 //
+// A proof is checked under certificate version 3 (Pearl mainnet) and the
+// profile its configuration requires, or those -cert-version and -profile
+// ask for (pouw.VerifyOptions): a proof labelled otherwise fails, so a
+// relabelled proof never passes.
+//
 // # Inspect
 //
-//	pouw inspect [-nbits HEX] FILE
+//	pouw inspect [-nbits HEX] [-cert-version V] [-profile local|pearl] FILE
 //
 // Inspect prints, as JSON, everything pouw.Verification derives from one
 // proof: profile, certificate version, shape, rank, tile, the 52 config
@@ -90,14 +95,16 @@
 //
 // # Submit
 //
-//	pouw submit [-gateway ADDR] [-timeout D] FILE...
+//	pouw submit [-gateway ADDR] [-timeout D] [-max-request BYTES] FILE...
 //
 // Submit sends each proof file to a Pearl gateway with submitPlainProof
 // (docs/GATEWAY.md) and prints one line per file: "submitted", or "error"
 // with the gateway's code and message, a file that does not parse, or a
 // gateway that cannot be reached. ADDR is unix:///path or a path (a Unix
 // socket), tcp://host:port or host:port; the default is pearl-gateway's own,
-// unix:///tmp/pearlgw.sock. It exits 0 only if every file was submitted.
+// unix:///tmp/pearlgw.sock. A request line longer than -max-request (1 MiB
+// by default, the smaller limit of pearl-gateway's versions) is not sent:
+// the gateway would cut it. It exits 0 only if every file was submitted.
 //
 //	$ pouw submit --gateway tcp://127.0.0.1:8337 proofs/*.json
 //	submitted  proofs/proof-023a….json  id=023a… header=00000020a7f1…

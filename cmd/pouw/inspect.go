@@ -75,7 +75,7 @@ type patternJSON struct {
 }
 
 func runInspect(stdout, stderr io.Writer, args []string) int {
-	fs := newFlagSet(stderr, "inspect", "[-nbits HEX] FILE", inspectAbout)
+	fs := newFlagSet(stderr, "inspect", "[-nbits HEX] [-cert-version V] [-profile local|pearl] FILE", inspectAbout)
 	var nbits nbitsFlag
 	fs.Var(&nbits, "nbits", "check the ticket against this compact target `HEX` instead of the header's")
 	expect := addExpectFlags(fs)

@@ -28,7 +28,7 @@ is printed escaped and shortened. A lost connection is redialled for the next
 file. The exit status is 0 only if every file was submitted.`
 
 func runSubmit(stdout, stderr io.Writer, args []string) int {
-	fs := newFlagSet(stderr, "submit", "[-gateway ADDR] [-timeout D] FILE...", submitAbout)
+	fs := newFlagSet(stderr, "submit", "[-gateway ADDR] [-timeout D] [-max-request BYTES] FILE...", submitAbout)
 	addr := fs.String("gateway", gateway.DefaultAddr,
 		"gateway `ADDR`: unix:///path, /path (Unix socket), tcp://host:port or host:port")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up on one file's request after `D`, connecting included")

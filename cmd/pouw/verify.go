@@ -24,7 +24,7 @@ target). Only regular files are read. The exit status is 0 only if every
 file is a valid, winning proof.`
 
 func runVerify(stdout, stderr io.Writer, args []string) int {
-	fs := newFlagSet(stderr, "verify", "[-nbits HEX] FILE...", verifyAbout)
+	fs := newFlagSet(stderr, "verify", "[-nbits HEX] [-cert-version V] [-profile local|pearl] FILE...", verifyAbout)
 	var nbits nbitsFlag
 	fs.Var(&nbits, "nbits", "check tickets against this compact target `HEX` (e.g. 0x1f00ffff) instead of the header's")
 	expect := addExpectFlags(fs)

@@ -225,7 +225,7 @@ func TestGatewayJobsChangeMidRun(t *testing.T) {
 			opts := gatewayOpts(t)
 			gw := dial(t, srv, opts)
 			h, ok := currentHeader(gw)
-			require.True(t, ok, "DialGateway polls before returning")
+			require.True(t, ok, "Dial polls before returning")
 			require.Equal(t, j1.Header, h)
 
 			f := &found{ids: make(chan string, 1000), next: gw.OnProof}
@@ -315,6 +315,26 @@ func TestGatewayRetriesPausedSubmission(t *testing.T) {
 	eventually(t, "a retry", func() bool { return gw.Stats().Retries > 0 })
 	srv.SetJob(j)
 	eventually(t, "acceptance", func() bool { return gw.Stats().Accepted == 1 })
+	require.NoError(t, closeGateway(t, gw, time.Second))
+	checkSubmissions(t, srv, map[string]bool{mustID(t, p): true})
+}
+
+// A gateway whose submission queue is full answers −32000 "proof
+// submission queue full"; the client retries like a pause, and the proof
+// is accepted once the queue has room.
+func TestGatewayRetriesQueueFull(t *testing.T) {
+	srv := gatewaytest.NewUnix(t)
+	j := testJob("queue full")
+	srv.SetJob(j)
+	gw := dial(t, srv, gatewayOpts(t))
+	p := mineOne(t, j)
+	srv.InjectFault("submitPlainProof", gatewaytest.QueueFull)
+	srv.InjectFault("submitPlainProof", gatewaytest.QueueFull)
+	require.NoError(t, gw.Submit(p))
+	eventually(t, "acceptance", func() bool { return gw.Stats().Accepted == 1 })
+	st := gw.Stats()
+	assert.EqualValues(t, 2, st.Retries)
+	assert.Zero(t, st.Failed)
 	require.NoError(t, closeGateway(t, gw, time.Second))
 	checkSubmissions(t, srv, map[string]bool{mustID(t, p): true})
 }
@@ -696,7 +716,7 @@ func TestGatewayJobNotMinable(t *testing.T) {
 	assert.Zero(t, tr.run(1))
 }
 
-func TestDialGatewayUnreachableAndBadOptions(t *testing.T) {
+func TestDialUnreachableAndBadOptions(t *testing.T) {
 	dir := t.TempDir()
 	gw, err := gateway.Dial(context.Background(), filepath.Join(dir, "nobody.sock"),
 		gateway.Options{ProofDir: filepath.Join(dir, "p")})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/usefulwork/minedmatmul/pouw"
@@ -177,7 +178,9 @@ func (g *Client) isStale(h pouw.Header) bool {
 func retryable(err error) bool {
 	var ge *Error
 	if errors.As(err, &ge) {
-		return ge.Code == CodeMiningPaused
+		// A full submission queue (pearl-gateway with a bounded queue)
+		// empties as the gateway proves: like a pause, it passes.
+		return ge.Code == CodeMiningPaused || ge.Code == CodeServerError && strings.Contains(ge.Message, "queue full")
 	}
 	return errors.Is(err, ErrUnreachable)
 }

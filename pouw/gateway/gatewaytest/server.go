@@ -34,7 +34,8 @@ import (
 )
 
 // MaxLine is the gateway's line limit: asyncio's StreamReader limit of
-// 4 MiB, newline excluded.
+// 4 MiB (the larger of pearl-gateway's two), newline excluded; the client's
+// gateway.MaxLine counts the newline.
 const MaxLine = 4 << 20
 
 // Submission is one submitPlainProof the server received and decoded.
@@ -69,6 +70,9 @@ const (
 	// Reject answers −32000 "injected failure", as Pearl's gateway does for
 	// any exception.
 	Reject
+	// QueueFull answers −32000 "proof submission queue full" without taking
+	// the request, as a pearl-gateway with a bounded submission queue does.
+	QueueFull
 )
 
 // Server is a fake Pearl gateway listening on a real socket.
@@ -121,7 +125,7 @@ func start(t testing.TB, network, addr string) *Server {
 	return s
 }
 
-// Addr is the gateway address in the form pouw.ParseGatewayAddr reads:
+// Addr is the gateway address in the form gateway.ParseAddr reads:
 // unix:///path or tcp://127.0.0.1:port.
 func (s *Server) Addr() string {
 	s.mu.Lock()
@@ -373,6 +377,20 @@ func errorResponse(id json.RawMessage, code int, msg string, data any) response 
 
 // handle answers one request line; false means hang up.
 func (s *Server) handle(c net.Conn, line []byte, stopped chan struct{}) bool {
+	var env struct {
+		Method string          `json:"method"`
+		ID     json.RawMessage `json:"id"`
+	}
+	s.mu.Lock()
+	if json.Unmarshal(line, &env) == nil {
+		if q := s.faults[env.Method]; len(q) > 0 && q[0] == QueueFull {
+			s.faults[env.Method] = q[1:]
+			s.notifyLocked()
+			s.mu.Unlock()
+			return writeLine(c, errorResponse(env.ID, -32000, "proof submission queue full", nil)) == nil
+		}
+	}
+	s.mu.Unlock()
 	resp, method := s.dispatch(line)
 
 	s.mu.Lock()
