@@ -6,11 +6,13 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/usefulwork/minedmatmul/graph"
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
@@ -98,6 +100,19 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 	}
 
 	sum := &Summary{Model: m.Name, Mined: opts.Miner != nil, Epochs: opts.Epochs, Nbits: opts.Nbits}
+	if opts.Miner != nil {
+		// A mined model with stock products left (layers added after
+		// graph.Swap) would train fine and silently mine less.
+		if left, err := graph.StockProducts(m.Graph); err == nil && len(left) > 0 {
+			for _, n := range left {
+				sum.StockProducts = append(sum.StockProducts, n.Name())
+			}
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "warning: %d matrix product(s) are stock Gorgonia nodes and will not be mined: %s (call graph.Swap after the graph is complete)\n",
+					len(left), strings.Join(sum.StockProducts, ", "))
+			}
+		}
+	}
 	tl := &Timeline{}
 	if opts.Proofs != nil {
 		sum.ProofDir = opts.Proofs.Dir()

@@ -24,6 +24,9 @@ type Summary struct {
 	Nbits        uint32          // the difficulty mined at
 	ProofDir     string
 	ProofFiles   int // proof files written
+	// StockProducts names the matrix-product nodes of a mined model that
+	// are still Gorgonia's own (added after graph.Swap): never mined.
+	StockProducts []string
 }
 
 // FinalAccuracy is the test accuracy after the last epoch.
@@ -61,6 +64,9 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 	if s.Mined {
 		st := s.Stats
 		row("products", "%d mined, %d unmined", st.Mined, st.UnminedProducts())
+		if n := len(s.StockProducts); n > 0 {
+			row("  not converted", "%d stock product node(s), never mined: %s (added after graph.Swap? call it again)", n, strings.Join(s.StockProducts, ", "))
+		}
 		for _, r := range st.WorkShare().Reasons {
 			row("  unmined", "%d× %s", r.Count, r.Reason)
 		}

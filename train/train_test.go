@@ -114,3 +114,24 @@ func TestFormatMACs(t *testing.T) {
 	assert.Equal(t, "12 MAC", FormatMACs(12))
 	assert.Equal(t, "1.00 TMAC", FormatMACs(1e12))
 }
+
+// A mined run whose model still holds stock products (the logistic model is
+// built with gorgonia.Mul and never swapped) warns at the start and says so
+// in the summary: it trains, but those products are never mined.
+func TestRunWarnsOfStockProducts(t *testing.T) {
+	m := logistic(t, 20)
+	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(pouw.Local.Nbits(5e4, 32))})
+	require.NoError(t, err)
+	var progress bytes.Buffer
+	sum, _, err := Run(m, newBlobs(40, 1), newBlobs(20, 2), Options{
+		Epochs: 1, Solver: gorgonia.NewVanillaSolver(), Miner: miner, Progress: &progress,
+	})
+	require.NoError(t, err)
+	assert.Contains(t, progress.String(), "warning: 3 matrix product(s) are stock Gorgonia nodes")
+	assert.Len(t, sum.StockProducts, 3, "the forward product and its two gradients")
+	var out bytes.Buffer
+	_, err = sum.WriteTo(&out)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "3 stock product node(s), never mined")
+	assert.Zero(t, miner.Stats().Products)
+}
