@@ -118,7 +118,13 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 	bq := make([]int8, n*k)
 	scales := make([]float64, m+n)
 	sa, sb := scales[:m], scales[m:]
-	ra, rb := o.noises(call)
+	// The stochastic streams follow the training step when the loop
+	// records one, so a replay of a step draws the same numbers.
+	stream := call
+	if step, ok := o.miner.Step(); ok {
+		stream = uint64(step)
+	}
+	ra, rb := o.noises(stream)
 	if err := quant.Rows(left, aq, sa, ra); err != nil {
 		return nil, o.errorf("left operand: %w", err)
 	}

@@ -246,3 +246,47 @@ func TestFloatPathNonFinite(t *testing.T) {
 		assert.False(t, errors.As(err, &ve))
 	}
 }
+
+// Int7 gives exactly the operands a forward product mines: the roots of
+// Int7(A, transA) and Int7(B, !transB) are the roots the miner reports.
+func TestInt7IsTheMinedOperand(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		var got []pouw.MinedProduct
+		miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(pouw.Local.Nbits(1<<30, 32)),
+			OnMined: func(p pouw.MinedProduct) { got = append(got, p) }})
+		require.NoError(t, err)
+		a := randDense(rng, tensor.Float32, 40, 48)
+		b := randDense(rng, tensor.Float32, 48, 36)
+		if tr[0] {
+			a = randDense(rng, tensor.Float32, 48, 40)
+		}
+		if tr[1] {
+			b = randDense(rng, tensor.Float32, 36, 48)
+		}
+		o, err := New(miner, MatMul, tr[0], tr[1])
+		require.NoError(t, err)
+		_, err = o.Do(a, b)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		key := pouw.JobKey(got[0].Job.Header, got[0].Config)
+		qa, err := Int7(a, tr[0])
+		require.NoError(t, err)
+		qb, err := Int7(b, !tr[1])
+		require.NoError(t, err)
+		assert.Equal(t, got[0].RootA, pouw.CommitmentRoot(&key, int8s(qa.Data)), "A, trans %v", tr)
+		assert.Equal(t, got[0].RootB, pouw.CommitmentRoot(&key, int8s(qb.Data)), "Bᵀ, trans %v", tr)
+	}
+	_, err := Int7(tensor.New(tensor.WithShape(2, 2, 2), tensor.Of(tensor.Float32)), false)
+	assert.Error(t, err)
+	_, err = Int7(tensor.New(tensor.WithShape(2), tensor.Of(tensor.Int)), false)
+	assert.Error(t, err)
+}
+
+func int8s(d []int8) []byte {
+	b := make([]byte, len(d))
+	for i, v := range d {
+		b[i] = byte(v)
+	}
+	return b
+}

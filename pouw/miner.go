@@ -39,6 +39,25 @@ type MinerConfig struct {
 	// product: it must not block (hand disk and network work to another
 	// goroutine, as ProofWriter and the gateway client do).
 	OnProof func(Found)
+	// OnMined, if set, is called once per mined product, after its proofs
+	// went to OnProof, from the same goroutine and under the same rule: a
+	// record that binds the product's operands to its tag, which a training
+	// receipt keeps.
+	OnMined func(MinedProduct)
+}
+
+// MinedProduct describes one mined product: who asked for it, under which
+// job and configuration, the commitment roots of its operands, and the
+// proofs it won.
+type MinedProduct struct {
+	Tag          Tag
+	M, K, N      int
+	Job          Job
+	Config       Config
+	RootA, RootB [32]byte // Product.RootA and RootB
+	// Proofs are the IDs of the proofs the product won, those already
+	// reported by an identical product included.
+	Proofs []string
 }
 
 // Miner is a mining session: every product it computes is exact and, when
@@ -108,6 +127,12 @@ func (m *Miner) SetStep(step int64) {
 	m.stepSet.Store(true)
 }
 
+// Step returns the step SetStep last recorded, and whether it was ever
+// called.
+func (m *Miner) Step() (step int64, set bool) {
+	return m.step.Load(), m.stepSet.Load()
+}
+
 // Unmined reports why a product of A (rows×k) and B (k×cols) would be
 // computed without mining if it were multiplied now: no job, a job that
 // cannot be mined, or no configuration of the policy for its shape (a
@@ -162,7 +187,10 @@ func (m *Miner) matMulOne(a, bt Matrix, tag Tag) (*Product, error) {
 		return nil, err
 	}
 	m.record(p, tag)
-	m.report(p, job, tag)
+	ids := m.report(p, job, tag)
+	if p.Mined && m.cfg.OnMined != nil {
+		m.cfg.OnMined(MinedProduct{Tag: tag, M: p.M, K: p.K, N: p.N, Job: job, Config: p.Config, RootA: p.RootA, RootB: p.RootB, Proofs: ids})
+	}
 	return p, nil
 }
 
@@ -298,10 +326,11 @@ func (m *Miner) record(p *Product, tag Tag) {
 }
 
 // report hands each new win to OnProof, with the meta of its product, and
-// counts it; a proof already reported is counted as a duplicate instead.
-func (m *Miner) report(p *Product, job Job, tag Tag) {
+// counts it; a proof already reported is counted as a duplicate instead. It
+// returns the IDs of all the product's proofs.
+func (m *Miner) report(p *Product, job Job, tag Tag) (ids []string) {
 	if len(p.Wins) == 0 {
-		return
+		return nil
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	step := tag.Step
@@ -318,6 +347,9 @@ func (m *Miner) report(p *Product, job Job, tag Tag) {
 			w.Proof.Meta["node"] = tag.Node
 		}
 		id, err := w.Proof.ID()
+		if err == nil {
+			ids = append(ids, id)
+		}
 		m.mu.Lock()
 		dup := err == nil && m.reported[id]
 		if dup {
@@ -334,6 +366,7 @@ func (m *Miner) report(p *Product, job Job, tag Tag) {
 			m.cfg.OnProof(*w)
 		}
 	}
+	return ids
 }
 
 // Stats returns a copy of the running totals.

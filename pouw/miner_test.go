@@ -517,3 +517,35 @@ func TestMinerStepMeta(t *testing.T) {
 	require.NotEmpty(t, p.Wins)
 	assert.Equal(t, int64(3), p.Wins[0].Proof.Meta["step"])
 }
+
+// OnMined receives every mined product once, with the commitment roots its
+// proofs carry and their IDs; unmined products are not reported.
+func TestMinerOnMined(t *testing.T) {
+	var rec recorder
+	var mined []MinedProduct
+	miner, err := NewMiner(MinerConfig{Jobs: DevJob(Local.Nbits(5e4, 32)), OnProof: rec.onProof,
+		OnMined: func(p MinedProduct) { mined = append(mined, p) }})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(6, 6))
+	a, bt := randInt7(rng, 48, 64), randInt7(rng, 48, 64)
+	p, err := miner.MatMul(a, bt, Tag{Role: "forward", Node: "n"})
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Wins)
+	_, err = miner.MatMul(a, randInt7(rng, 1, 64), Tag{Role: "forward"}) // unmined: no tile
+	require.NoError(t, err)
+	require.Len(t, mined, 1)
+	got := mined[0]
+	assert.Equal(t, Tag{Role: "forward", Node: "n"}, got.Tag)
+	assert.Equal(t, [3]int{48, 64, 48}, [3]int{got.M, got.K, got.N})
+	key := JobKey(got.Job.Header, got.Config)
+	assert.Equal(t, CommitmentRoot(&key, int8Bytes(a.Data)), got.RootA)
+	assert.Equal(t, CommitmentRoot(&key, int8Bytes(bt.Data)), got.RootB)
+	require.Len(t, got.Proofs, len(p.Wins))
+	for i, w := range p.Wins {
+		id, err := w.Proof.ID()
+		require.NoError(t, err)
+		assert.Equal(t, id, got.Proofs[i])
+		assert.Equal(t, got.RootA, w.Proof.Plain.A.Proof.Root)
+		assert.Equal(t, got.RootB, w.Proof.Plain.BT.Proof.Root)
+	}
+}

@@ -41,7 +41,11 @@ type Product struct {
 	// policy refused the shape (ErrTile, ErrInnerDim, …).
 	Reason error
 	Config Config // the configuration mined under, when mined
-	Tiles  int    // tickets drawn: one per tile
+	// RootA and RootB are the commitment roots of A and of Bᵀ, keyed by
+	// JobKey(job header, Config), when mined: they bind the product, and
+	// every proof it wins, to exactly these operands.
+	RootA, RootB [32]byte
+	Tiles        int // tickets drawn: one per tile
 	// Wins are the winning tiles, each with its proof, which has passed
 	// Verify. A win whose proof failed verification (a kernel fault) is
 	// not here but counted in SelfCheckFailures.
@@ -123,6 +127,7 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	var hashA, hashB [32]byte
 	commitmentRoots(&jobKey, [][]byte{int8Bytes(a.Data), int8Bytes(bt.Data)}, []*[32]byte{&hashA, &hashB})
 	p.Phases.Commit = time.Since(start)
+	p.RootA, p.RootB = hashA, hashB
 
 	start = time.Now()
 	ha, hb := chainCommitments(job.CertVersion, hashA, hashB, uint32(m), uint32(n))
