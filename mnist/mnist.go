@@ -59,6 +59,21 @@ func (s *Set) Image(i int) []uint8 {
 	return s.Pixels[i*n : (i+1)*n]
 }
 
+// Transform names how Fill turns an image into features, as a training
+// receipt records it: each byte divided by 255, in float32.
+const Transform = "u8/255"
+
+// Fill writes the pixels of image i, scaled to [0, 1] (Transform), into x
+// when x is not nil, and returns its label: the method of train.Dataset.
+func (s *Set) Fill(i int, x []float32) int {
+	if x != nil {
+		for j, p := range s.Image(i) {
+			x[j] = float32(p) / 255
+		}
+	}
+	return int(s.Labels[i])
+}
+
 // Subset returns the first n images (all of them when n ≤ 0 or n ≥ Len()),
 // sharing memory with s.
 func (s *Set) Subset(n int) *Set {

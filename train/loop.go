@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/usefulwork/minedmatmul/graph"
 	"github.com/usefulwork/minedmatmul/pouw"
+	"github.com/usefulwork/minedmatmul/train/receipt"
 )
 
 // Model is a classifier graph ready to train: its gradients already added
@@ -46,6 +46,12 @@ type Options struct {
 	Proofs   *pouw.ProofWriter // where proofs go, for the summary (may be nil)
 	Progress io.Writer         // nil: no progress bars
 	Seed     uint64            // shuffling
+	// Receipt, if set, records the run (its Start already called): every
+	// step's batch and loss, and checkpoints of the learnables at the start,
+	// every CheckpointEvery steps (0: after every epoch) and at the end.
+	// Run closes it (Abort on a failed run).
+	Receipt         *receipt.Writer
+	CheckpointEvery int
 	// OnEpoch, if set, is called after each epoch's evaluation.
 	OnEpoch func(epoch int, s *Summary)
 }
@@ -60,44 +66,16 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 	if opts.Epochs <= 0 || opts.Solver == nil {
 		return nil, nil, errors.New("train: Options needs Epochs > 0 and a Solver")
 	}
-	batch, classes := m.X.Shape()[0], m.Y.Shape()[1]
-	features := m.X.Shape().TotalSize() / batch
+	batch := m.X.Shape()[0]
 	if trainSet.Len() < batch {
 		return nil, nil, fmt.Errorf("train: %d training examples, fewer than one batch of %d", trainSet.Len(), batch)
 	}
 
-	roots := gorgonia.Nodes{m.Loss, m.Output}
-	for _, l := range m.Learnables {
-		g := l.Deriv()
-		if g == nil {
-			return nil, nil, fmt.Errorf("train: %s has no gradient node: call gorgonia.Grad first", l.Name())
-		}
-		roots = append(roots, g)
+	t, err := NewTrainer(m)
+	if err != nil {
+		return nil, nil, err
 	}
-	// The exact subgraph leaves out gradients nobody reads, such as the
-	// input's: a third of the first layer's work otherwise.
-	vm := gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(roots...), gorgonia.BindDualValues(m.Learnables...))
-	defer vm.Close()
-	eval := gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(m.Output))
-	defer eval.Close()
-
-	xs := make([]float32, batch*features)
-	ys := make([]float32, batch*classes)
-	xT := tensor.New(tensor.WithShape(m.X.Shape().Clone()...), tensor.WithBacking(xs))
-	yT := tensor.New(tensor.WithShape(batch, classes), tensor.WithBacking(ys))
-	labels := make([]int, batch)
-	fill := func(set Dataset, idx []int) {
-		clear(ys)
-		for b := range batch {
-			if b >= len(idx) { // padding of a last, partial evaluation batch
-				clear(xs[b*features : (b+1)*features])
-				labels[b] = -1
-				continue
-			}
-			labels[b] = set.Fill(idx[b], xs[b*features:(b+1)*features])
-			ys[b*classes+labels[b]] = 1
-		}
-	}
+	defer t.Close()
 
 	sum := &Summary{Model: m.Name, Mined: opts.Miner != nil, Epochs: opts.Epochs, Nbits: opts.Nbits}
 	if opts.Miner != nil {
@@ -126,6 +104,32 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 	if opts.Progress != nil {
 		bar = NewProgress(opts.Progress)
 	}
+	rc := opts.Receipt
+	checkpoint := func() error {
+		if rc == nil {
+			return nil
+		}
+		params := make([]receipt.Param, len(m.Learnables))
+		for i, l := range m.Learnables {
+			v, ok := l.Value().(*tensor.Dense)
+			if !ok {
+				return fmt.Errorf("train: receipt: %s holds a %T, not a tensor", l.Name(), l.Value())
+			}
+			params[i] = receipt.Param{Name: l.Name(), Value: v}
+		}
+		return rc.Checkpoint(params)
+	}
+	if rc != nil {
+		defer func() {
+			if rc != nil { // not closed by a finished run
+				rc.Abort()
+			}
+		}()
+	}
+	if err := checkpoint(); err != nil {
+		return sum, tl, err
+	}
+
 	start := time.Now()
 	step := int64(0)
 	steps := trainSet.Len() / batch
@@ -143,27 +147,29 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 			if opts.Miner != nil {
 				opts.Miner.SetStep(step)
 			}
-			fill(trainSet, order[s*batch:(s+1)*batch])
-			if err := gorgonia.Let(m.X, xT); err != nil {
-				return sum, tl, err
+			if rc != nil {
+				rc.BeginStep(step)
 			}
-			if err := gorgonia.Let(m.Y, yT); err != nil {
-				return sum, tl, err
-			}
-			if err := vm.RunAll(); err != nil {
+			loss, err := t.Step(trainSet, order[s*batch:(s+1)*batch])
+			if err != nil {
 				return sum, tl, fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 			}
-			loss, err := scalar(m.Loss.Value())
-			if err != nil {
-				return sum, tl, fmt.Errorf("epoch %d step %d: loss: %w", epoch, s+1, err)
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return sum, tl, fmt.Errorf("epoch %d step %d: loss is %v: training diverged", epoch, s+1, loss)
+			if rc != nil {
+				if err := rc.EndStep(epoch, order[s*batch:(s+1)*batch], loss); err != nil {
+					return sum, tl, err
+				}
 			}
 			if err := opts.Solver.Step(gorgonia.NodesToValueGrads(m.Learnables)); err != nil {
 				return sum, tl, fmt.Errorf("epoch %d step %d: solver: %w", epoch, s+1, err)
 			}
-			vm.Reset()
+			if rc != nil {
+				rc.Updated()
+				if opts.CheckpointEvery > 0 && step%int64(opts.CheckpointEvery) == 0 {
+					if err := checkpoint(); err != nil {
+						return sum, tl, err
+					}
+				}
+			}
 			lossSum += loss
 			info = StepInfo{Step: s + 1, Loss: lossSum / float64(s+1), MinedMACs: minedMACs(opts.Miner) - minedAtStart, Proofs: proofs(opts.Miner)}
 			if bar != nil {
@@ -180,7 +186,15 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 		sum.EpochTimes = append(sum.EpochTimes, time.Since(epochStart))
 		sum.TrainLoss = append(sum.TrainLoss, lossSum/float64(steps))
 
-		acc, err := evaluate(eval, m, testSet, batch, classes, fill, xT)
+		if rc != nil {
+			if opts.CheckpointEvery <= 0 || step%int64(opts.CheckpointEvery) != 0 {
+				if err := checkpoint(); err != nil {
+					return sum, tl, err
+				}
+			}
+			rc.BeginEval()
+		}
+		acc, err := t.Accuracy(testSet)
 		if err != nil {
 			return sum, tl, fmt.Errorf("epoch %d: evaluation: %w", epoch, err)
 		}
@@ -196,6 +210,13 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 		tl.Proofs = append(tl.Proofs, TimePoint{time.Since(start).Seconds(), float64(proofs(opts.Miner))})
 	}
 	sum.Wall = time.Since(start)
+	if rc != nil {
+		err := rc.Close(sum.FinalAccuracy())
+		rc = nil
+		if err != nil {
+			return sum, tl, err
+		}
+	}
 	return sum, tl, nil
 }
 
@@ -203,35 +224,6 @@ func Run(m *Model, trainSet, testSet Dataset, opts Options) (*Summary, *Timeline
 type Timeline struct {
 	Loss   []TimePoint // loss of every step
 	Proofs []TimePoint // proofs found so far, at each change
-}
-
-func evaluate(vm gorgonia.VM, m *Model, set Dataset, batch, classes int, fill func(Dataset, []int), xT *tensor.Dense) (float64, error) {
-	correct := 0
-	idx := make([]int, 0, batch)
-	for lo := 0; lo < set.Len(); lo += batch {
-		idx = idx[:0]
-		for i := lo; i < min(lo+batch, set.Len()); i++ {
-			idx = append(idx, i)
-		}
-		fill(set, idx)
-		if err := gorgonia.Let(m.X, xT); err != nil {
-			return 0, err
-		}
-		if err := vm.RunAll(); err != nil {
-			return 0, err
-		}
-		out, err := floats(m.Output.Value())
-		if err != nil {
-			return 0, err
-		}
-		for b := range idx {
-			if argmax(out[b*classes:(b+1)*classes]) == set.Fill(idx[b], nil) {
-				correct++
-			}
-		}
-		vm.Reset()
-	}
-	return float64(correct) / float64(set.Len()), nil
 }
 
 func argmax(xs []float64) int {

@@ -194,7 +194,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if !c.quiet {
 		opts.Progress = stderr
 	}
-	sum, tl, runErr := train.Run(m, dataset{trainSet}, dataset{testSet}, opts)
+	sum, tl, runErr := train.Run(m, trainSet, testSet, opts)
 	signal.Stop(interrupted)
 	if proofs != nil {
 		if err := proofs.Close(); err != nil && runErr == nil {

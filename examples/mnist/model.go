@@ -101,14 +101,4 @@ func newCNN(batch, c1, c2 int, mul mulFunc, seed uint64) (*train.Model, error) {
 	return classifierHead(fmt.Sprintf("cnn conv%d-conv%d-10", c1, c2), g, x, y, logits, gorgonia.Nodes{f1, f2, w, b})
 }
 
-// dataset adapts an MNIST set to train.Dataset: pixels scaled to [0, 1].
-type dataset struct{ *mnist.Set }
 
-func (d dataset) Fill(i int, x []float32) int {
-	if x != nil {
-		for j, p := range d.Image(i) {
-			x[j] = float32(p) / 255
-		}
-	}
-	return int(d.Labels[i])
-}
