@@ -31,6 +31,7 @@ var commands = []command{
 	{"inspect", "print every value derived while verifying one proof file, as JSON", runInspect},
 	{"mine", "mine one product of seeded random int7 matrices and write the proofs found", runMine},
 	{"submit", "send proof files to a Pearl gateway; one line each, exit 0 only if all were submitted", runSubmit},
+	{"audit", "check a training receipt and the proofs beside it; exit 0 only if every check passed", runAudit},
 	{"help", "show this help", nil},
 }
 

