@@ -100,5 +100,3 @@ func newCNN(batch, c1, c2 int, mul mulFunc, seed uint64) (*train.Model, error) {
 	}
 	return classifierHead(fmt.Sprintf("cnn conv%d-conv%d-10", c1, c2), g, x, y, logits, gorgonia.Nodes{f1, f2, w, b})
 }
-
-
