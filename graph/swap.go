@@ -211,7 +211,7 @@ func (c Census) Roles() map[op.Role]int {
 }
 
 // String summarises the census on one line, e.g.
-// "converted 6 products (2 forward, 2 grad-A, 2 grad-B); left 1 to Gorgonia (outer product)".
+// "converted 6 products (2 forward, 2 grad-A, 2 grad-B); left 1 to Gorgonia (1 outer product: no inner dimension)".
 func (c Census) String() string {
 	r := c.Roles()
 	s := fmt.Sprintf("converted %d products (%d forward, %d grad-A, %d grad-B)", len(c.Converted), r[op.Forward], r[op.GradA], r[op.GradB])
@@ -612,7 +612,7 @@ func (l *layout) plan(nodes gorgonia.Nodes, miner *pouw.Miner, opts []op.Option,
 			return nil, Census{}, fmt.Errorf("graph: node %q has %d children, want 2", n.Name(), len(ch))
 		}
 		if !ranOK && n.Value() != nil {
-			return nil, Census{}, fmt.Errorf("graph: node %q already holds a value: a VM has run this graph, and a program compiled before Swap keeps Gorgonia's products; call Swap before gorgonia.Compile and NewTapeMachine, or SwapProgram on the compiled program", n.Name())
+			return nil, Census{}, fmt.Errorf("graph: node %q already holds a value: a VM has run this graph, and a TapeMachine's program keeps Gorgonia's products; call Swap before gorgonia.Compile and NewTapeMachine, or SwapProgram on the compiled program (after a LispMachine run, vm.UnbindAll() first)", n.Name())
 		}
 		r, ok := roles[n]
 		if !ok {

@@ -140,12 +140,17 @@ func (r *zooRig) checkProofs(t testing.TB) int {
 		assert.NoError(t, err, "proof %d (%v) does not verify", i, f.Proof.Meta)
 		assert.Contains(t, []any{"forward", "grad-A", "grad-B"}, f.Proof.Meta["role"], "proof %d", i)
 	}
+	// The count is a Poisson draw around the expectation: far outside it,
+	// the lottery is not the one the difficulty promises.
+	assert.InDelta(t, s.ExpectedProofs, float64(len(found)), 5*math.Sqrt(s.ExpectedProofs)+3,
+		"proofs found against expected")
 	return len(found)
 }
 
 // zooRun is what one variant's training left behind.
 type zooRun struct {
-	losses []float64
+	losses []float64 // the training curve the checks read
+	raw    []float64 // every step's loss, where losses are epoch means
 	stats  pouw.Stats
 	proofs int
 	census Census
@@ -271,8 +276,8 @@ func zooNormal(rng *rand.Rand, scale float64, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
 }
 
-// zooOneHot is a rows×classes one-hot matrix (or a vector when rows is 0)
-// of labels.
+// zooOneHot is the len(labels)×classes one-hot matrix of labels, or with
+// vector the one-hot vector of labels[0].
 func zooOneHot(labels []int, classes int, vector bool) *tensor.Dense {
 	if vector {
 		d := make([]float64, classes)
@@ -322,4 +327,17 @@ func (c zooCount) check(t testing.TB, s pouw.Stats, steps int64) {
 	for role, n := range map[string]int64{"forward": c.forward, "grad-A": c.gradA, "grad-B": c.gradB} {
 		assert.Equal(t, n*steps, s.ByRole[role].Products, "%s products", role)
 	}
+}
+
+// zooAs returns t (float64) as a tensor of dtype dt.
+func zooAs(dt tensor.Dtype, t *tensor.Dense) *tensor.Dense {
+	if dt == tensor.Float64 {
+		return t
+	}
+	src := t.Data().([]float64)
+	d := make([]float32, len(src))
+	for i, v := range src {
+		d[i] = float32(v)
+	}
+	return tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(d))
 }
