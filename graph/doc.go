@@ -19,7 +19,8 @@
 // Order matters. gorgonia.Compile, CompileFunction and NewTapeMachine copy
 // the ops into the program they build, so Swap belongs after the graph is
 // complete and before it is compiled. SwapProgram converts a program that is
-// already compiled; Swap on a graph a VM has already run is an error. A
+// already compiled; Swap on a graph a VM has already run is an error, and
+// Bypassed, after a run, names the mined nodes a stale program computed. A
 // graph that grows after the swap (layers added in steps) is swapped again,
 // and StockProducts lists what is left.
 //

@@ -158,6 +158,24 @@ func Stock(n *gorgonia.Node) (bool, error) {
 	return ok, nil
 }
 
+// Bypassed lists the mined nodes of g that hold a value their op never
+// computed: a program compiled before Swap ran them with Gorgonia's own
+// products (a TapeMachine built from such a program computes the stock
+// products and mines nothing). Call it after a first run to make sure the
+// program mines: a non-empty list means the program needs SwapProgram.
+func Bypassed(g *gorgonia.ExprGraph) (gorgonia.Nodes, error) {
+	if g == nil {
+		return nil, errors.New("graph: Bypassed: nil graph")
+	}
+	var out gorgonia.Nodes
+	for _, n := range g.AllNodes() {
+		if m, ok := n.Op().(op.MinedMatMul); ok && m.Calls() == 0 && n.Value() != nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 // StockProducts lists the nodes of g that are Gorgonia matrix products Swap
 // would convert: after Swap, the products added to the graph since (a model
 // that grows layer by layer), which a training loop can warn about or swap.

@@ -363,3 +363,39 @@ func TestStockProductsAfterGrowth(t *testing.T) {
 	_, err = StockProducts(nil)
 	assert.Error(t, err)
 }
+
+// A program compiled before Swap and run after it computes the stock
+// products: Swap cannot see the program, but Bypassed names the mined nodes
+// whose values their op never computed, and SwapProgram repairs it.
+func TestBypassedAfterCompileThenSwap(t *testing.T) {
+	miner := testMiner(t)
+	m := buildMLP(t, 4, func(a, b *gorgonia.Node, transB bool) (*gorgonia.Node, error) {
+		if transB {
+			return stockMulT(t, a, b)
+		}
+		return gorgonia.Mul(a, b)
+	})
+	_, err := gorgonia.Grad(m.cost, m.w1, m.w2, m.x)
+	require.NoError(t, err)
+	prog, locMap, err := gorgonia.Compile(m.g)
+	require.NoError(t, err)
+	census, err := Swap(m.g, miner)
+	require.NoError(t, err)
+	require.Len(t, census.Converted, 6)
+	vm := gorgonia.NewTapeMachine(m.g, gorgonia.WithPrecompiled(prog, locMap))
+	require.NoError(t, vm.RunAll())
+	vm.Reset()
+	assert.Zero(t, miner.Stats().Products, "the stale program ran the stock products")
+	stale, err := Bypassed(m.g)
+	require.NoError(t, err)
+	assert.Len(t, stale, 6)
+
+	_, err = SwapProgram(prog, miner)
+	require.NoError(t, err)
+	require.NoError(t, vm.RunAll())
+	assert.Equal(t, int64(6), miner.Stats().Products)
+	stale, err = Bypassed(m.g)
+	require.NoError(t, err)
+	assert.Empty(t, stale)
+	vm.Close()
+}

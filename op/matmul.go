@@ -241,6 +241,15 @@ func (o MinedMatMul) Role() Role { return o.role }
 // Trans returns the transpose flags of the left and right operands.
 func (o MinedMatMul) Trans() (transA, transB bool) { return o.transA, o.transB }
 
+// Calls returns how many products the op has computed for its node (zero
+// for an op not yet attached to a node).
+func (o MinedMatMul) Calls() uint64 {
+	if o.site == nil {
+		return 0
+	}
+	return o.site.calls.Load()
+}
+
 // Rounding returns the rounding of each input.
 func (o MinedMatMul) Rounding() [2]Rounding { return o.round }
 
