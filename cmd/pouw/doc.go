@@ -11,6 +11,7 @@
 //	inspect  print every value derived while verifying one proof file, as JSON
 //	mine     mine one product of seeded random int7 matrices and write the proofs found
 //	submit   send proof files to a Pearl gateway; one line each, exit 0 only if all were submitted
+//	audit    check a training receipt and the proofs beside it; exit 0 only if every check passed
 //	help     show the usage
 //
 // Flags may be written -flag or --flag, and come before the arguments. The
@@ -109,4 +110,27 @@
 //	$ pouw submit --gateway tcp://127.0.0.1:8337 proofs/*.json
 //	submitted  proofs/proof-023a….json  id=023a… header=00000020a7f1…
 //	error      proofs/proof-9b1c….json  gateway error -32001: mining_paused
+//
+// # Audit
+//
+//	pouw audit [-samples N] [-data DIR] DIR
+//
+// Audit checks the training receipt a mined run wrote into DIR (package
+// train/receipt, docs/RECEIPTS.md) and the proof files beside it, without
+// the model's code: the records' hash chain; every proof verifies and is a
+// product the receipt records; every checkpoint is the file the receipt
+// names, and the weight operands re-quantised from it give the recorded
+// commitment roots; at N sampled steps, the first layer's input rebuilt
+// from the declared dataset (MNIST, from -data or the Go module cache) and
+// the recorded batch gives its recorded root.
+//
+//	$ pouw audit proofs
+//	receipt      proofs/receipt.jsonl: 9610 records chained, model "mlp 784-512-10" (digest 026955f5f05a653d…), 1800 steps, 7800 mined products
+//	proofs       12 verify and are products of this run
+//	checkpoints  7 match their hashes; 612 weight operands re-derived from them
+//	inputs       5 steps: 10 first-layer operands rebuilt from mnist
+//	claimed      1800 steps, test accuracy 97.88 % (replayed only by the training program's -audit)
+//	OK    in 1.282s
+//
+// A failed check prints a FAIL line naming it, and the exit status is 1.
 package main
