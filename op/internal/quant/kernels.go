@@ -30,13 +30,17 @@ var goKernels = laneKernels{
 	near64:   nearGo[float64],
 }
 
-// kern returns the lane kernels to run now: the assembly ones while the
-// boolean registered with package impl (hasAVX512) is on, which it is
-// wherever the CPU supports them unless a test switched it off. It is read
+// kern returns the lane kernels to run now: the AVX-512 ones while the
+// boolean registered with package impl (hasAVX512) is on, else the AVX2
+// ones while hasAVX2 is, which they are wherever the CPU supports them
+// unless a test switched them off. It is read
 // at every call, one load and a branch, so switching takes effect at once.
 func kern() *laneKernels {
-	if hasAVX512 {
+	switch {
+	case hasAVX512:
 		return &asmKernels
+	case hasAVX2:
+		return &avx2Kernels
 	}
 	return &goKernels
 }

@@ -1,0 +1,109 @@
+//go:build amd64 && !purego
+
+package quant
+
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/usefulwork/minedmatmul/internal/impl"
+)
+
+// hasAVX2 switches on the AVX2 lane kernels (quant_avx2_amd64.s), which
+// run where AVX-512 does not (kern prefers those). Tests switch it through
+// package impl.
+var hasAVX2 = cpu.X86.HasAVX2
+
+func init() { impl.Register("quant", "avx2", &hasAVX2) }
+
+// avx2Kernels handle whole groups of 16 lanes in assembly and leave ragged
+// edges (w < 16) to the Go kernels: AVX2 has no byte-masked store.
+var avx2Kernels = laneKernels{
+	name:     "avx2",
+	absmax32: absmax32AVX2,
+	absmax64: absmax64AVX2,
+	near32:   near32AVX2,
+	near64:   near64AVX2,
+	deq32:    deq32AVX2,
+	deq64:    deq64AVX2,
+}
+
+//go:noescape
+func nearRows32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64)
+
+//go:noescape
+func nearRows64AVX2(dst *int8, ds int, src *float64, ss, rows int, inv *[16]float64)
+
+//go:noescape
+func absmaxRows32AVX2(src *float32, stride, rows int, acc *[16]uint32)
+
+//go:noescape
+func absmaxRows64AVX2(src *float64, stride, rows int, acc *[16]uint64)
+
+//go:noescape
+func dequantRow32AVX2(y *float32, c *int32, sb *float64, s float64, blocks int, incr bool)
+
+//go:noescape
+func dequantRow64AVX2(y *float64, c *int32, sb *float64, s float64, blocks int, incr bool)
+
+// The wrappers bounds-check the last lane of the last row, then call
+// assembly, which reads and writes exactly 16 lanes a row.
+
+func absmax32AVX2(src []float32, stride, rows, w int, acc *[16]uint32) {
+	if w != 16 || rows <= 0 {
+		absmaxGo(src, stride, rows, w, acc)
+		return
+	}
+	_ = src[(rows-1)*stride+15]
+	absmaxRows32AVX2(&src[0], stride, rows, acc)
+}
+
+func absmax64AVX2(src []float64, stride, rows, w int, acc *[16]uint64) {
+	if w != 16 || rows <= 0 {
+		absmaxGo(src, stride, rows, w, acc)
+		return
+	}
+	_ = src[(rows-1)*stride+15]
+	absmaxRows64AVX2(&src[0], stride, rows, acc)
+}
+
+func near32AVX2(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64) {
+	if w != 16 || rows <= 0 {
+		nearGo(dst, ds, src, ss, rows, w, inv)
+		return
+	}
+	_ = src[(rows-1)*ss+15]
+	_ = dst[(rows-1)*ds+15]
+	nearRows32AVX2(&dst[0], ds, &src[0], ss, rows, inv)
+}
+
+func near64AVX2(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]float64) {
+	if w != 16 || rows <= 0 {
+		nearGo(dst, ds, src, ss, rows, w, inv)
+		return
+	}
+	_ = src[(rows-1)*ss+15]
+	_ = dst[(rows-1)*ds+15]
+	nearRows64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
+}
+
+// deq32AVX2 dequantises the whole blocks of 8 and returns how many entries
+// it did; the caller finishes the row.
+func deq32AVX2(y []float32, c []int32, sb []float64, s float64, incr bool) int {
+	n := len(y) &^ 7
+	if n == 0 {
+		return 0
+	}
+	_, _ = c[n-1], sb[n-1]
+	dequantRow32AVX2(&y[0], &c[0], &sb[0], s, n/8, incr)
+	return n
+}
+
+func deq64AVX2(y []float64, c []int32, sb []float64, s float64, incr bool) int {
+	n := len(y) &^ 7
+	if n == 0 {
+		return 0
+	}
+	_, _ = c[n-1], sb[n-1]
+	dequantRow64AVX2(&y[0], &c[0], &sb[0], s, n/8, incr)
+	return n
+}
