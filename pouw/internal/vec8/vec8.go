@@ -12,7 +12,7 @@ func AddPairs(dst, src, f []int8, first, second []uint8) {
 	n := len(dst)
 	src, first, second = src[:n], first[:n], second[:n]
 	done := 0
-	if len(f) <= 128 && n >= 64 {
+	if len(f) <= 128 && n >= 64 && len(first) == n && len(second) == n {
 		done = addPairsAsm(dst, src, f, first, second)
 	}
 	for l := done; l < n; l++ {
@@ -26,9 +26,6 @@ func FirstOutside(x []int8, lo, hi int8) int {
 	start := 0
 	if len(x) >= 64 {
 		start = outsideAsm(x, lo, hi)
-		if start < 0 {
-			start = len(x) &^ 63
-		}
 	}
 	for i := start; i < len(x); i++ {
 		if x[i] < lo || x[i] > hi {

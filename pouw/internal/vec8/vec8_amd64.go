@@ -10,9 +10,17 @@ import (
 	"github.com/usefulwork/minedmatmul/internal/impl"
 )
 
-var hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
+var (
+	hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
+	// hasAVX2 runs the AVX2 versions (vec8_avx2_amd64.s) of AddPairs and
+	// FirstOutside where VBMI is missing; the row helpers stay Go there.
+	hasAVX2 = cpu.X86.HasAVX2
+)
 
-func init() { impl.Register("vec8", "avx512-vbmi", &hasVBMI) }
+func init() {
+	impl.Register("vec8", "avx512-vbmi", &hasVBMI)
+	impl.Register("vec8", "avx2", &hasAVX2)
+}
 
 //go:noescape
 func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
@@ -24,7 +32,14 @@ func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks i
 // loop, which at k = 784 took a third of forming a noisy operand.
 func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
 	if !hasVBMI {
-		return 0
+		if !hasAVX2 {
+			return 0
+		}
+		var table [128]int8
+		copy(table[:], f)
+		blocks := len(dst) / 32
+		addPairs32AVX2(&dst[0], &src[0], &table, &first[0], &second[0], blocks, len(f) > 64)
+		return 32 * blocks
 	}
 	var table [128]int8
 	copy(table[:], f)
@@ -48,14 +63,29 @@ func overlap(x, y []int8) bool {
 //go:noescape
 func outside64(x *int8, blocks int, lo, hi int8) int
 
-// outsideAsm scans the whole 64-byte blocks of x: it returns the start of
-// the first block holding an entry outside [lo, hi] (the caller finds the
-// entry), or −1 when all blocks are inside.
+//go:noescape
+func addPairs32AVX2(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
+
+//go:noescape
+func outside32AVX2(x *int8, blocks int, lo, hi int8) int
+
+// outsideAsm scans the whole blocks of x (64 bytes, or 32 with AVX2) and
+// returns where the caller's scalar scan starts: the first block holding an
+// entry outside [lo, hi], or the end of the blocks when all are inside.
 func outsideAsm(x []int8, lo, hi int8) int {
-	if !hasVBMI {
+	size, scan := 64, outside64
+	switch {
+	case hasVBMI:
+	case hasAVX2:
+		size, scan = 32, outside32AVX2
+	default:
 		return 0
 	}
-	return outside64(&x[0], len(x)/64, lo, hi)
+	blocks := len(x) / size
+	if off := scan(&x[0], blocks, lo, hi); off >= 0 {
+		return off
+	}
+	return blocks * size
 }
 
 //go:noescape

@@ -3,9 +3,13 @@ package vec8
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
-func TestAddPairs(t *testing.T) {
+func TestAddPairs(t *testing.T) { impltest.Run(t, testAddPairs, "vec8") }
+
+func testAddPairs(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, rank := range []int{32, 64, 128, 256} {
 		for _, n := range []int{0, 1, 63, 64, 65, 200, 1024, 1031} {
@@ -38,7 +42,9 @@ func TestAddPairs(t *testing.T) {
 	}
 }
 
-func TestFirstOutside(t *testing.T) {
+func TestFirstOutside(t *testing.T) { impltest.Run(t, testFirstOutside, "vec8") }
+
+func testFirstOutside(t *testing.T) {
 	for _, n := range []int{0, 1, 63, 64, 65, 640, 1000} {
 		for _, at := range []int{-1, 0, n / 2, n - 1} {
 			for _, bad := range []int8{65, -65, 127, -128} {
@@ -61,7 +67,9 @@ func TestFirstOutside(t *testing.T) {
 	}
 }
 
-func TestNarrowWidenRows(t *testing.T) {
+func TestNarrowWidenRows(t *testing.T) { impltest.Run(t, testNarrowWidenRows, "vec8") }
+
+func testNarrowWidenRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, cols := range []int{1, 16, 17, 32, 64} {
 		for _, rows := range []int{1, 3} {
