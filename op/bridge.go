@@ -7,8 +7,17 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/usefulwork/minedmatmul/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/op/internal/quant"
 	"github.com/usefulwork/minedmatmul/pouw"
+)
+
+// Scratch buffers kept between products (a few of each: the largest shapes
+// of the model in use).
+var (
+	int8Bufs    = bufcache.New[int8](8)
+	int32Bufs   = bufcache.New[int32](4)
+	float64Bufs = bufcache.New[float64](8)
 )
 
 // minerID distinguishes miners in an op's hash. Go's heap objects do not
@@ -114,10 +123,17 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 		}
 	}
 
-	aq := make([]int8, m*k)
-	bq := make([]int8, n*k)
-	scales := make([]float64, m+n)
+	// Scratch comes from caches, not fresh zeroed memory: the quantiser
+	// and the kernel set every entry, and a training step multiplies the
+	// same shapes again and again.
+	aq, bq := int8Bufs.Get(m*k), int8Bufs.Get(n*k)
+	defer int8Bufs.Put(aq)
+	defer int8Bufs.Put(bq)
+	scales := float64Bufs.Get(m + n)
+	defer float64Bufs.Put(scales)
 	sa, sb := scales[:m], scales[m:]
+	cbuf := int32Bufs.Get(m * n)
+	defer int32Bufs.Put(cbuf)
 	// The stochastic streams follow the training step when the loop
 	// records one, so a replay of a step draws the same numbers.
 	stream := call
@@ -131,7 +147,7 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 	if err := quant.Rows(bt, bq, sb, rb); err != nil {
 		return nil, o.errorf("right operand: %w", err)
 	}
-	prod, err := o.miner.MatMul(pouw.Matrix{Rows: m, Cols: k, Data: aq}, pouw.Matrix{Rows: n, Cols: k, Data: bq}, tag)
+	prod, err := o.miner.MatMulInto(cbuf, pouw.Matrix{Rows: m, Cols: k, Data: aq}, pouw.Matrix{Rows: n, Cols: k, Data: bq}, tag)
 	if err != nil {
 		return nil, o.errorf("miner: %w", err)
 	}

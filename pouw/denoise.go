@@ -4,7 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
+	"github.com/usefulwork/minedmatmul/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )

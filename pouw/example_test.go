@@ -111,7 +111,7 @@ func ExampleParseProof() {
 	// Output:
 	// true local forward
 	// <nil>
-	// ErrBadEncoding: proof: unknown key "PLAIN_PROOF"
+	// ErrBadEncoding: proof: key "PLAIN_PROOF": keys are case-sensitive, want "plain_proof"
 }
 
 // A miner computes every product exactly; it mines those whose shape its

@@ -19,20 +19,28 @@ var writeFuzzSeeds = flag.Bool("pouw.write-seeds", false,
 
 const plainProofSeedDir = "testdata/fuzz/FuzzDecodePlainProof"
 
-// plainProofSeeds are the valid encodings committed as fuzz seeds: small
-// shapes, so the fuzzer spends its time on structure rather than leaf bytes.
+// plainProofSeeds are the valid encodings committed as fuzz seeds, written
+// compactly (see unpackProof): small shapes, and for the tile whose rows
+// straddle chunks (several leaves, siblings), matrices of zeros, whose
+// leaves write as nothing. The decoder does not look inside a leaf, so
+// the fuzzer spends its time on structure rather than leaf bytes.
 func plainProofSeeds(t testing.TB) map[string][]byte {
 	t.Helper()
-	out := map[string][]byte{}
-	for name, s := range map[string]struct{ m, n, k, r, h, w int }{
-		"valid-one-chunk": {4, 6, 7, 32, 2, 2},
-		"valid-straddle":  {64, 24, 100, 32, 4, 2},
-	} {
-		b, err := testPlainProof(t, 1, s.m, s.n, s.k, s.r, s.h, s.w).MarshalBinary()
-		require.NoError(t, err)
-		out[name] = b
+	oneChunk, err := testPlainProof(t, 1, 4, 6, 7, 32, 2, 2).MarshalBinary()
+	require.NoError(t, err)
+	// A is 64×100 and Bᵀ 24×100: rows 9 to 12 of A straddle the first
+	// chunk boundary, rows 20 and 21 of Bᵀ the second.
+	key := testKey(1)
+	pa, err := openRows(key, make([]byte, 64*100), 100, []uint64{9, 10, 11, 12})
+	require.NoError(t, err)
+	pb, err := openRows(key, make([]byte, 24*100), 100, []uint64{20, 21})
+	require.NoError(t, err)
+	straddle, err := (&PlainProof{M: 64, N: 24, K: 100, NoiseRank: 32, A: pa, BT: pb}).MarshalBinary()
+	require.NoError(t, err)
+	return map[string][]byte{
+		"valid-one-chunk": packProof(t, oneChunk),
+		"valid-straddle":  packProof(t, straddle),
 	}
-	return out
 }
 
 // readCorpusBytes parses a one-value "go test fuzz v1" file holding a []byte.
@@ -53,7 +61,7 @@ func readCorpusBytes(t *testing.T, path string) []byte {
 }
 
 // TestPlainProofFuzzSeeds keeps the committed corpus in step with the codec:
-// every seed is a valid encoding that round-trips.
+// every seed unpacks to a valid encoding that round-trips, and is small.
 func TestPlainProofFuzzSeeds(t *testing.T) {
 	seeds := plainProofSeeds(t)
 	if *writeFuzzSeeds {
@@ -66,23 +74,31 @@ func TestPlainProofFuzzSeeds(t *testing.T) {
 	for name, want := range seeds {
 		got := readCorpusBytes(t, filepath.Join(plainProofSeedDir, name))
 		require.Equal(t, want, got, "%s is stale: rerun with -pouw.write-seeds", name)
-		p, err := DecodePlainProof(got)
+		require.Less(t, len(got), 512, "%s: keep seeds small", name)
+		raw := unpackProof(got)
+		p, err := DecodePlainProof(raw)
 		require.NoError(t, err, name)
 		again, err := p.MarshalBinary()
 		require.NoError(t, err)
-		require.Equal(t, got, again, name)
+		require.Equal(t, raw, again, name)
 	}
 }
 
 // FuzzDecodePlainProof: decoding never panics, and whatever decodes is
 // canonical, re-encoding to the very same bytes (so a proof has one encoding).
+// The input is an encoding written compactly (see unpackProof), or, where it
+// does not have that layout, the encoding itself: the allocation bombs below
+// are raw encodings. Decoding is cheap; the rate is the fuzzer's own.
 func FuzzDecodePlainProof(f *testing.F) {
 	f.Add([]byte{})
-	f.Add(make([]byte, 32+2*72+1)) // two empty matrix proofs
+	empty, err := (&PlainProof{}).MarshalBinary() // two empty matrix proofs
+	require.NoError(f, err)
+	f.Add(packProof(f, empty))
 	for _, b := range hugeCountInputs(f) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		b = unpackProof(b)
 		p, err := DecodePlainProof(b)
 		if err != nil {
 			if CodeOf(err) != ErrBadEncoding {
@@ -104,13 +120,25 @@ func FuzzDecodePlainProof(f *testing.F) {
 // encoded proof and verifies: it must never panic, an untouched proof must
 // verify, and anything that verifies must open the true chunks of data under
 // the true root (the corruption hit a field the Merkle proof does not cover).
+//
+// The data is pattern repeated to size bytes (zeros for an empty pattern),
+// so that trees of up to 64 chunks come from inputs of a few bytes: a
+// []byte of kilobytes would have the fuzzer minimize it for minutes (its
+// minimizer runs the target about len² times). What limits the rate is
+// hashing the data, up to 64 KiB a run.
 func FuzzMerkleVerify(f *testing.F) {
-	f.Add([]byte("short"), uint64(1), uint32(0), byte(0))
-	f.Add(bytes.Repeat([]byte{7}, 5*chunkSize+3), uint64(0b10010), uint32(60), byte(1))
-	f.Add(bytes.Repeat([]byte{1, 2, 3}, 3000), uint64(0b101), uint32(2200), byte(0x80))
-	f.Fuzz(func(t *testing.T, data []byte, sel uint64, pos uint32, flip byte) {
-		if len(data) == 0 || len(data) > 64*chunkSize {
+	f.Add([]byte("short"), uint16(5), uint64(1), uint32(0), byte(0))
+	f.Add([]byte{7}, uint16(5*chunkSize+3), uint64(0b10010), uint32(60), byte(1))
+	f.Add([]byte{1, 2, 3}, uint16(9000), uint64(0b101), uint32(2200), byte(0x80))
+	f.Fuzz(func(t *testing.T, pattern []byte, size uint16, sel uint64, pos uint32, flip byte) {
+		if size == 0 || len(pattern) > int(size) {
 			return
+		}
+		data := make([]byte, size)
+		if len(pattern) > 0 {
+			for i := 0; i < len(data); i += len(pattern) {
+				copy(data[i:], pattern)
+			}
 		}
 		key := testKey(42)
 		n := numChunks(len(data))

@@ -59,9 +59,6 @@ func (j Job) MarshalJSON() ([]byte, error) {
 // parsed), a known certificate version, and ancestor_headers, if present,
 // empty. On error j is left unchanged.
 func (j *Job) UnmarshalJSON(data []byte) error {
-	if err := checkJSON(data); err != nil {
-		return err
-	}
 	obj, err := jsonObject("mining_job", data,
 		[]string{"incomplete_header_bytes", "target", "cert_version"}, []string{"ancestor_headers"})
 	if err != nil {

@@ -135,7 +135,7 @@ func TestMinedProductSameWithEveryKernel(t *testing.T) {
 		cfg := contiguousConfig(t, s.k, s.r, s.h, s.w)
 		job := testJob(t, cfg)
 		prof := requiredProfile(cfg, uint64(s.m), uint64(s.n))
-		ref, err := mineProduct(job, prof, cfg, a, b, refKernel{})
+		ref, err := mineProduct(job, prof, cfg, a, b, refKernel{}, nil)
 		require.NoError(t, err)
 		require.True(t, ref.Mined, ref.Reason)
 		require.Equal(t, plainProduct(a, b), ref.C)

@@ -775,7 +775,7 @@ func katJackpot(t *testing.T, v knownAnswer) {
 	// The miner's ticket for the tile, with the reference kernel and with
 	// the fast one.
 	for _, kern := range []kernel{refKernel{}, gemmKernel{}} {
-		prod, err := mineProduct(job, profile, cfg, a, bt, kern)
+		prod, err := mineProduct(job, profile, cfg, a, bt, kern, nil)
 		require.NoError(t, err)
 		require.True(t, prod.Mined, prod.Reason)
 		i := slices.IndexFunc(prod.tickets, func(tt tileTicket) bool {

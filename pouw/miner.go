@@ -171,18 +171,26 @@ func (m *Miner) Skipped(rows, k, cols int, tag Tag, reason error) {
 // that fit, each mined (and counted in Stats) as a product of its own; their
 // exact int32 products add up to the whole.
 func (m *Miner) MatMul(a, bt Matrix, tag Tag) (*Product, error) {
+	return m.MatMulInto(nil, a, bt, tag)
+}
+
+// MatMulInto is MatMul writing the product into dst when it holds m·n
+// entries (Product.C is then dst[:m·n]), so that a caller multiplying the
+// same shapes again and again reuses one buffer instead of a fresh, zeroed
+// one per product.
+func (m *Miner) MatMulInto(dst []int32, a, bt Matrix, tag Tag) (*Product, error) {
 	if err := checkOperands(a, bt); err != nil {
 		return nil, err
 	}
 	if a.Cols > maxInner && a.Rows > 0 && bt.Rows > 0 {
-		return m.matMulSplit(a, bt, tag)
+		return m.matMulSplit(a, bt, tag, dst)
 	}
-	return m.matMulOne(a, bt, tag)
+	return m.matMulOne(a, bt, tag, dst)
 }
 
 // matMulOne mines one product on checked operands with k ≤ 65536.
-func (m *Miner) matMulOne(a, bt Matrix, tag Tag) (*Product, error) {
-	p, job, err := m.mine(a, bt)
+func (m *Miner) matMulOne(a, bt Matrix, tag Tag, dst []int32) (*Product, error) {
+	p, job, err := m.mine(a, bt, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -195,14 +203,14 @@ func (m *Miner) matMulOne(a, bt Matrix, tag Tag) (*Product, error) {
 }
 
 // mine computes the product, mined when a job and a configuration allow.
-func (m *Miner) mine(a, bt Matrix) (*Product, Job, error) {
+func (m *Miner) mine(a, bt Matrix, dst []int32) (*Product, Job, error) {
 	job, profile, cfg, err := m.plan(a.Rows, a.Cols, bt.Rows)
 	if err != nil {
 		// No job, or one this miner cannot mine, must not stop training:
 		// the product is still owed.
-		return unminedProduct(a, bt, m.kern, err), job, nil
+		return unminedProduct(a, bt, m.kern, err, dst), job, nil
 	}
-	p, err := mineProduct(job, profile, cfg, a, bt, m.kern)
+	p, err := mineProduct(job, profile, cfg, a, bt, m.kern, dst)
 	return p, job, err
 }
 
@@ -237,7 +245,7 @@ const maxSplitInner = (1 << 31) / (64 * 64)
 // matMulSplit mines a product with k > 65536 as parts along k of equal
 // length, all but the last a multiple of 64 where possible (Pearl requires
 // k%64 == 0), and adds them up.
-func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
+func (m *Miner) matMulSplit(a, bt Matrix, tag Tag, dst []int32) (*Product, error) {
 	k := a.Cols
 	if k >= maxSplitInner {
 		return nil, ruleErr(ErrInnerDim, "k=%d: the int32 product of int7 operands may overflow beyond k=%d", k, maxSplitInner-1)
@@ -246,7 +254,8 @@ func (m *Miner) matMulSplit(a, bt Matrix, tag Tag) (*Product, error) {
 	whole := &Product{M: a.Rows, N: bt.Rows, K: k, Mined: true}
 	for lo := 0; lo < k; lo += step {
 		hi := min(lo+step, k)
-		p, err := m.matMulOne(a.columns(lo, hi), bt.columns(lo, hi), tag)
+		p, err := m.matMulOne(a.columns(lo, hi), bt.columns(lo, hi), tag, dst)
+		dst = nil // the first part's product is the sum's buffer
 		if err != nil {
 			return nil, fmt.Errorf("columns %d..%d of k=%d: %w", lo, hi, k, err)
 		}

@@ -549,3 +549,29 @@ func TestMinerOnMined(t *testing.T) {
 		assert.Equal(t, got.RootB, w.Proof.Plain.BT.Proof.Root)
 	}
 }
+
+// MatMulInto writes into the caller's buffer, whatever it held, and gives
+// the same product, wins and proofs as MatMul.
+func TestMinerMatMulInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, shape := range [][3]int{{48, 64, 40}, {16, 64, 1}, {4, 70000, 4}} {
+		m, k, n := shape[0], shape[1], shape[2]
+		a, bt := randInt7(rng, m, k), randInt7(rng, n, k)
+		fresh, err := NewMiner(MinerConfig{Jobs: DevJob(Local.Nbits(5e4, 32))})
+		require.NoError(t, err)
+		want, err := fresh.MatMul(a, bt, Tag{})
+		require.NoError(t, err)
+		reuse, err := NewMiner(MinerConfig{Jobs: DevJob(Local.Nbits(5e4, 32))})
+		require.NoError(t, err)
+		dst := make([]int32, m*n+7)
+		for i := range dst {
+			dst[i] = -12345
+		}
+		got, err := reuse.MatMulInto(dst, a, bt, Tag{})
+		require.NoError(t, err)
+		assert.Equal(t, want.C, got.C, "%v", shape)
+		assert.Same(t, &dst[0], &got.C[0], "%v: the product is not in dst", shape)
+		assert.Equal(t, len(want.Wins), len(got.Wins))
+		assert.Equal(t, want.Mined, got.Mined)
+	}
+}

@@ -3,7 +3,7 @@ package pouw
 import (
 	"encoding/binary"
 
-	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
+	"github.com/usefulwork/minedmatmul/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )

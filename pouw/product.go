@@ -94,11 +94,12 @@ func MineProduct(job Job, profile Profile, cfg Config, a, bt Matrix) (*Product, 
 	if err := checkOperands(a, bt); err != nil {
 		return nil, err
 	}
-	return mineProduct(job, profile, cfg, a, bt, gemmKernel{})
+	return mineProduct(job, profile, cfg, a, bt, gemmKernel{}, nil)
 }
 
 // mineProduct is MineProduct on checked operands, with kernel kern.
-func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel) (*Product, error) {
+// The product goes into dst when it holds m·n entries.
+func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel, dst []int32) (*Product, error) {
 	m, n, k := a.Rows, bt.Rows, a.Cols
 	if err := checkMinable(job.CertVersion); err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 		err = ruleErr(ErrProfile, "%s meets Pearl's rules: it is mined under pearl, not %s", cfg, profile)
 	}
 	if err != nil {
-		return unminedProduct(a, bt, kern, err), nil
+		return unminedProduct(a, bt, kern, err, dst), nil
 	}
 	p := &Product{M: m, N: n, K: k, Mined: true, Config: cfg}
 
@@ -142,7 +143,7 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 
 	grid := newTileGrid(cfg, m, n)
 	jackpots := make([]jackpot, grid.numTiles())
-	p.C = make([]int32, m*n)
+	p.C = outputBuffer(dst, m*n)
 	// A gemm kernel on a regular grid denoises in its epilogue: the
 	// correction is prepared first (Denoise) and applied inside the product
 	// (GEMM). Any other kernel multiplies, then denoise peels the noise off.
@@ -218,11 +219,20 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	return p, nil
 }
 
+// outputBuffer is dst[:n] when dst holds n entries, else a new slice. The
+// kernels set every entry, so it is never cleared.
+func outputBuffer(dst []int32, n int) []int32 {
+	if cap(dst) >= n && dst != nil {
+		return dst[:n]
+	}
+	return make([]int32, n)
+}
+
 // unminedProduct computes the product exactly, without mining, because of
 // reason.
-func unminedProduct(a, bt Matrix, kern kernel, reason error) *Product {
+func unminedProduct(a, bt Matrix, kern kernel, reason error, dst []int32) *Product {
 	m, n, k := a.Rows, bt.Rows, a.Cols
-	p := &Product{M: m, N: n, K: k, Reason: reason, C: make([]int32, m*n)}
+	p := &Product{M: m, N: n, K: k, Reason: reason, C: outputBuffer(dst, m*n)}
 	start := time.Now()
 	kern.mul(p.C, a.Data, bt.Data, m, n, k, nil, nil)
 	p.Phases.GEMM = time.Since(start)

@@ -69,7 +69,7 @@ func TestDenoisedProductIsExact(t *testing.T) {
 		impltest.Run(t, func(t *testing.T) {
 			for i, in := range ins {
 				s := shapes[i]
-				p, err := mineProduct(testJob(t, in.cfg), in.prof, in.cfg, in.a, in.b, kern)
+				p, err := mineProduct(testJob(t, in.cfg), in.prof, in.cfg, in.a, in.b, kern, nil)
 				require.NoError(t, err)
 				require.True(t, p.Mined, p.Reason)
 				assert.Nil(t, p.Reason)

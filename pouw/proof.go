@@ -102,21 +102,11 @@ func ParseProof(data []byte) (*Proof, error) {
 	// JSON's own whitespace only: bytes.TrimSpace would also take Unicode
 	// spaces (U+00A0, U+3000, …), which no JSON parser accepts.
 	data = bytes.Trim(data, " \t\r\n")
-	if err := checkJSON(data); err != nil {
-		return nil, err
-	}
 	obj, err := jsonObject("proof", data, []string{"plain_proof", "mining_job", "profile"}, []string{"meta"})
 	if err != nil {
 		return nil, err
 	}
-	raw, err := jsonBase64("plain_proof", obj["plain_proof"])
-	if err != nil {
-		return nil, err
-	}
-	plain := new(PlainProof)
-	if err := plain.UnmarshalBinary(raw); err != nil {
-		return nil, err
-	}
+	// The plain proof, most of the file, last.
 	var job Job
 	if err := job.UnmarshalJSON(obj["mining_job"]); err != nil {
 		return nil, err
@@ -139,6 +129,14 @@ func ParseProof(data []byte) (*Proof, error) {
 		if err := dec.Decode(&meta); err != nil {
 			return nil, ruleErr(ErrBadEncoding, "meta: %v", err)
 		}
+	}
+	raw, err := jsonBase64("plain_proof", obj["plain_proof"])
+	if err != nil {
+		return nil, err
+	}
+	plain := new(PlainProof)
+	if err := plain.UnmarshalBinary(raw); err != nil {
+		return nil, err
 	}
 	return &Proof{Plain: plain, Job: job, Profile: profile, Meta: meta}, nil
 }

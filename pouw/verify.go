@@ -60,7 +60,10 @@ type VerifyOptions struct {
 // or the values derived so far and a RuleError saying why the proof is
 // rejected (ErrHighHash if everything is right but the ticket is above the
 // bound). A job or profile other than opts expects is rejected
-// (ErrCertVersion, ErrProfile), so a relabelled proof never verifies.
+// (ErrCertVersion, ErrProfile), so a relabelled proof never verifies: by
+// default, a proof labelled local whose configuration meets Pearl's rules,
+// and one labelled pearl whose configuration breaks them but is a valid
+// local one, are both ErrProfile.
 func Verify(job Job, profile Profile, p *PlainProof, opts VerifyOptions) (*Verification, error) {
 	v := &Verification{Profile: profile, CertVersion: job.CertVersion, M: p.M, N: p.N, K: p.K}
 	if err := v.run(job, profile, p, opts); err != nil {
@@ -103,6 +106,10 @@ func (v *Verification) run(job Job, profile Profile, p *PlainProof, opts VerifyO
 		return ruleErr(ErrProfile, "the proof is labelled %s, profile %s was expected", profile, opts.Profile)
 	}
 	if err := profile.Check(v.Config, p.M, p.N); err != nil {
+		if opts.Profile == 0 && profile == Pearl && Local.Check(v.Config, p.M, p.N) == nil {
+			// A local proof relabelled pearl: the label is what is wrong.
+			return ruleErr(ErrProfile, "the proof is labelled pearl, but its configuration (%s) breaks Pearl's rules (%v) and is checked under local", v.Config, err)
+		}
 		return err
 	}
 	if opts.Profile == 0 && profile != requiredProfile(v.Config, p.M, p.N) {

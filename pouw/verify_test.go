@@ -211,13 +211,35 @@ func TestRelabelledProofsAreRejected(t *testing.T) {
 	_, err = relabelled.Verify(VerifyOptions{})
 	assert.Equal(t, ErrProfile, CodeOf(err))
 
-	// A local proof labelled pearl breaks Pearl's rules.
+	// A local proof labelled pearl: by default the label is wrong (its
+	// configuration is a local one), and the message says which of Pearl's
+	// rules it breaks; checked as pearl, the rule itself is the error.
 	q := *proof
 	q.Profile = Pearl
-	_, err = q.Verify(VerifyOptions{})
+	v, err = q.Verify(VerifyOptions{})
+	assert.Equal(t, ErrProfile, CodeOf(err), "%v", err)
+	assert.ErrorContains(t, err, "ErrRank")
+	assert.Equal(t, Pearl, v.Profile)
+	_, err = q.Verify(VerifyOptions{Profile: Pearl})
 	assert.Equal(t, ErrRank, CodeOf(err), "%v", err)
+	_, err = q.Verify(VerifyOptions{Profile: Local})
+	assert.Equal(t, ErrProfile, CodeOf(err), "%v", err)
 	_, err = proof.Verify(VerifyOptions{Profile: Pearl})
 	assert.Equal(t, ErrProfile, CodeOf(err))
+
+	// Both labels at once, each way.
+	for _, cv := range []uint32{CertV1, CertV2} {
+		for _, tc := range []struct {
+			p    *Proof
+			to   Profile
+			want ErrorCode
+		}{{proof, Pearl, ErrCertVersion}, {pearl, Local, ErrCertVersion}} {
+			q := *tc.p
+			q.Job.CertVersion, q.Profile = cv, tc.to
+			_, err = q.Verify(VerifyOptions{})
+			assert.Equal(t, tc.want, CodeOf(err), "%v", err)
+		}
+	}
 }
 
 func TestProofFileRoundTrip(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/usefulwork/minedmatmul/pouw"
 )
@@ -55,23 +57,36 @@ func (e *Error) Error() string {
 	return s
 }
 
-// maxShown bounds how much of a text from the gateway an error shows.
+// maxShown bounds how much of a text from the gateway is shown, in bytes
+// as printed (escapes included), before an ellipsis.
 const maxShown = 200
 
-// clean makes text from the network safe to print on one line: control
-// characters and invalid UTF-8 escaped (no newline, carriage return or ANSI
-// escape survives), and at most maxShown bytes of it shown.
+// clean makes text from the network safe to print on one line: every rune
+// that is not graphic (newline, carriage return, ESC and the rest of C0 and
+// C1, bidirectional overrides, …) and every invalid UTF-8 byte is written
+// as its Go escape (\n, \x1b, \u202e, \xff), and at most maxShown bytes are
+// shown. Printable text, backslashes included, is left as it is, so
+// cleaning clean text changes nothing but its length.
 func clean(s string) string {
-	cut := len(s) > maxShown
-	if cut {
-		s = s[:maxShown]
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		piece := s[i : i+n]
+		switch {
+		case r == utf8.RuneError && n == 1:
+			piece = fmt.Sprintf(`\x%02x`, s[i])
+		case !unicode.IsGraphic(r):
+			q := strconv.QuoteRuneToASCII(r)
+			piece = q[1 : len(q)-1]
+		}
+		if b.Len()+len(piece) > maxShown {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(piece)
+		i += n
 	}
-	q := strconv.QuoteToGraphic(s)
-	q = q[1 : len(q)-1]
-	if cut {
-		q += "…"
-	}
-	return q
+	return b.String()
 }
 
 var (

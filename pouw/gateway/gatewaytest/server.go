@@ -6,7 +6,8 @@
 // 4 MiB line limit. Unlike the real gateway it verifies every proof it is
 // sent (with package pouw) and records the verdict, and it can be told to
 // misbehave: pause, stall, answer slowly, drop connections, go down and
-// come back, send malformed or oversized lines.
+// come back, send malformed or oversized lines, serve a hostile job verbatim
+// (SetJobJSON) or reject with a hostile message (InjectError).
 //
 // What it does where Pearl's code was not read (see docs/GATEWAY.md) is a
 // choice made for testing: it answers −32001 to submissions while paused,
@@ -73,7 +74,17 @@ const (
 	// QueueFull answers −32000 "proof submission queue full" without taking
 	// the request, as a pearl-gateway with a bounded submission queue does.
 	QueueFull
+
+	// rejectWith answers with the code and message InjectError gave.
+	rejectWith Fault = -1
 )
+
+// scheduled is one fault waiting for its request.
+type scheduled struct {
+	fault   Fault
+	code    int
+	message string
+}
 
 // Server is a fake Pearl gateway listening on a real socket.
 type Server struct {
@@ -84,10 +95,11 @@ type Server struct {
 	ln          net.Listener
 	conns       map[net.Conn]struct{}
 	job         *pouw.Job
-	paused      string // mining_paused message, "" when not paused
+	rawJob      json.RawMessage // non-nil: getMiningInfo's result, verbatim
+	paused      string          // mining_paused message, "" when not paused
 	delay       time.Duration
 	held        chan struct{} // non-nil: handlers wait for it to close
-	faults      map[string][]Fault
+	faults      map[string][]scheduled
 	polls       int
 	submissions []Submission
 	changed     chan struct{} // closed and replaced on every event
@@ -117,7 +129,7 @@ func NewTCP(t testing.TB) *Server {
 
 func start(t testing.TB, network, addr string) *Server {
 	s := &Server{profile: pouw.Pearl, network: network, addr: addr,
-		conns: map[net.Conn]struct{}{}, faults: map[string][]Fault{}, changed: make(chan struct{})}
+		conns: map[net.Conn]struct{}{}, faults: map[string][]scheduled{}, changed: make(chan struct{})}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -185,19 +197,32 @@ func (s *Server) SetProfile(p pouw.Profile) {
 	s.mu.Unlock()
 }
 
-// SetJob makes j the current template and ends a pause.
+// SetJob makes j the current template and ends a pause (and SetJobJSON).
 func (s *Server) SetJob(j pouw.Job) {
 	s.mu.Lock()
-	s.job, s.paused = &j, ""
+	s.job, s.rawJob, s.paused = &j, nil, ""
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+// SetJobJSON makes getMiningInfo answer with raw as its result, verbatim
+// and unchecked, until SetJob or Pause: a job no real gateway would send (a
+// target of millions of digits, an unknown key, a bad header), as a hostile
+// or broken one might. raw must be valid JSON; its line may exceed MaxLine.
+// There is no current template meanwhile: every submission is stale.
+func (s *Server) SetJobJSON(raw []byte) {
+	s.mu.Lock()
+	s.job, s.rawJob, s.paused = nil, append(json.RawMessage(nil), raw...), ""
 	s.notifyLocked()
 	s.mu.Unlock()
 }
 
 // Pause makes getMiningInfo (and submitPlainProof) answer −32001 with
-// message msg ("mining_paused" or "mining_paused: <details>") until SetJob.
+// message msg ("mining_paused" or "mining_paused: <details>"), verbatim,
+// until SetJob or SetJobJSON.
 func (s *Server) Pause(msg string) {
 	s.mu.Lock()
-	s.paused = msg
+	s.paused, s.rawJob = msg, nil
 	s.notifyLocked()
 	s.mu.Unlock()
 }
@@ -233,7 +258,17 @@ func (s *Server) Release() {
 // for one method apply to successive requests.
 func (s *Server) InjectFault(method string, f Fault) {
 	s.mu.Lock()
-	s.faults[method] = append(s.faults[method], f)
+	s.faults[method] = append(s.faults[method], scheduled{fault: f})
+	s.mu.Unlock()
+}
+
+// InjectError schedules, in the same queue as InjectFault, an error answer
+// with code and message for the next request of method. The message is
+// sent verbatim: newlines, carriage returns, terminal escapes, megabytes
+// (up to the client's line limit, or the answer is an over-long line).
+func (s *Server) InjectError(method string, code int, message string) {
+	s.mu.Lock()
+	s.faults[method] = append(s.faults[method], scheduled{fault: rejectWith, code: code, message: message})
 	s.mu.Unlock()
 }
 
@@ -383,7 +418,7 @@ func (s *Server) handle(c net.Conn, line []byte, stopped chan struct{}) bool {
 	}
 	s.mu.Lock()
 	if json.Unmarshal(line, &env) == nil {
-		if q := s.faults[env.Method]; len(q) > 0 && q[0] == QueueFull {
+		if q := s.faults[env.Method]; len(q) > 0 && q[0].fault == QueueFull {
 			s.faults[env.Method] = q[1:]
 			s.notifyLocked()
 			s.mu.Unlock()
@@ -395,7 +430,7 @@ func (s *Server) handle(c net.Conn, line []byte, stopped chan struct{}) bool {
 
 	s.mu.Lock()
 	delay, held := s.delay, s.held
-	var fault Fault
+	var fault scheduled
 	if q := s.faults[method]; len(q) > 0 {
 		fault, s.faults[method] = q[0], q[1:]
 	}
@@ -418,7 +453,7 @@ func (s *Server) handle(c net.Conn, line []byte, stopped chan struct{}) bool {
 	}
 
 	var err error
-	switch fault {
+	switch fault.fault {
 	case Malformed:
 		_, err = io.WriteString(c, "{\"jsonrpc\": \"2.0\", this is not JSON\n")
 	case Oversized:
@@ -431,6 +466,8 @@ func (s *Server) handle(c net.Conn, line []byte, stopped chan struct{}) bool {
 		}
 	case Reject:
 		err = writeLine(c, errorResponse(resp.ID, -32000, "injected failure", nil))
+	case rejectWith:
+		err = writeLine(c, errorResponse(resp.ID, fault.code, fault.message, nil))
 	default:
 		err = writeLine(c, resp)
 	}
@@ -506,6 +543,10 @@ func (s *Server) getMiningInfo(id, params json.RawMessage) response {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.paused == "" && s.rawJob != nil {
+		s.polls++
+		return response{JSONRPC: "2.0", ID: id, Result: s.rawJob}
+	}
 	if s.paused != "" || s.job == nil {
 		msg := s.paused
 		if msg == "" {

@@ -22,7 +22,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/usefulwork/minedmatmul/pouw/internal/bufcache"
+	"github.com/usefulwork/minedmatmul/internal/bufcache"
 )
 
 // Jackpot is a tile's 16-word transcript state (PROTOCOL.md §5).
