@@ -103,6 +103,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if _, err := pouw.Target(c.nbits); err != nil {
 		return c, fmt.Errorf("-nbits %#08x: %w", c.nbits, err)
 	}
+	if c.model != "mlp" && c.model != "cnn" {
+		return c, fmt.Errorf("unknown -model %q (want mlp or cnn)", c.model)
+	}
 	if c.epochs < 1 || c.batch < 1 || c.hidden < 1 || c.checkpointEvery < 0 || c.auditSteps < 1 {
 		return c, errors.New("-epochs, -batch and -hidden must be positive")
 	}
