@@ -399,3 +399,56 @@ func FuzzParseProof(f *testing.F) {
 		}
 	})
 }
+
+// What the project writes is in the strict form, whatever meta holds: a
+// ProofWriter's file is the indented form of MarshalJSON's bytes, which
+// ParseProof reads back to the same bytes. Meta that cannot be written
+// strictly (two keys that are one once invalid UTF-8 is replaced) is an
+// error, never a file.
+func TestWrittenProofFilesAreStrict(t *testing.T) {
+	proof, _ := proofFile(t)
+	proof.Meta = map[string]any{
+		"bad":         "a\xffb\xc3",
+		"key\xfe":     1,
+		"control":     "\x00\x1b[2J\r\n\u2028",
+		"html":        "<script>&</script>",
+		"PLAIN_PROOF": "meta keys are free-form",
+		"plain_proof": "so is this one",
+		"Role":        "case differs",
+		"role":        "forward",
+		"nested":      map[string]any{"a": []any{"x\xff", map[string]any{"b": nil}}},
+	}
+	dir := t.TempDir()
+	w, err := NewProofWriter(dir, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(proof))
+	require.NoError(t, w.Close())
+	require.Len(t, w.Written(), 1)
+	file, err := os.ReadFile(w.Written()[0])
+	require.NoError(t, err)
+
+	direct, err := proof.MarshalJSON()
+	require.NoError(t, err)
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, file))
+	assert.Equal(t, string(direct), compact.String(), "the file is MarshalJSON's bytes, indented")
+	back, err := ParseProof(file)
+	require.NoError(t, err)
+	// Invalid UTF-8 was written as \ufffd; read back, it is U+FFFD, which
+	// is written as itself: from then on the bytes are a fixed point.
+	again, err := back.MarshalJSON()
+	require.NoError(t, err)
+	third, err := ParseProof(again)
+	require.NoError(t, err)
+	fixed, err := third.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, string(again), string(fixed))
+	assert.Equal(t, "a\ufffdb\ufffd", back.Meta["bad"])
+	assert.Contains(t, back.Meta, "key\ufffd")
+	assert.Equal(t, "\x00\x1b[2J\r\n\u2028", back.Meta["control"])
+
+	proof.Meta = map[string]any{"a\xff": 1, "a\xfe": 2}
+	_, err = proof.MarshalJSON()
+	assert.Equal(t, ErrBadEncoding, CodeOf(err), "%v", err)
+	assert.ErrorContains(t, err, "appears twice")
+}

@@ -179,7 +179,7 @@ func (r *jsonReader) value(depth int, members map[string]json.RawMessage) error 
 	case c == '[':
 		err = r.array(depth)
 	case c == '"':
-		_, err = r.str()
+		_, err = r.str(false)
 	case c == '-' || '0' <= c && c <= '9':
 		err = r.number()
 	case c == 't':
@@ -210,7 +210,7 @@ func (r *jsonReader) object(depth int, members map[string]json.RawMessage) error
 		if r.peek() != '"' {
 			return r.unexpected("looking for the beginning of an object key")
 		}
-		key, err := r.str()
+		key, err := r.str(true)
 		if err != nil {
 			return err
 		}
@@ -268,9 +268,8 @@ func (r *jsonReader) array(depth int) error {
 	}
 }
 
-// str reads a string and returns its decoded value (decoded only if it
-// holds an escape: keys are short, and other strings are not kept).
-func (r *jsonReader) str() (string, error) {
+// str reads a string and, if decode is set (for keys), returns its value.
+func (r *jsonReader) str(decode bool) (string, error) {
 	start := r.i
 	r.i++ // '"'
 	escaped := false
@@ -282,6 +281,9 @@ func (r *jsonReader) str() (string, error) {
 		case c == '"':
 			r.i++
 			raw := r.b[start:r.i]
+			if !decode {
+				return "", nil
+			}
 			if !escaped {
 				return string(raw[1 : len(raw)-1]), nil
 			}

@@ -76,9 +76,9 @@ func TestStrictJSON(t *testing.T) {
 }
 
 // A number of millions of digits costs the reader one look at each: the
-// 7.95-million-digit target is refused in milliseconds. The bound is
-// generous, for loaded and instrumented (race) builds; encoding/json's
-// reader took about 200 ms, and parsing the number, minutes.
+// 7.95-million-digit target is refused in milliseconds (about 20 ms here,
+// where encoding/json's reader took 200 ms). The bound is generous, for
+// loaded machines and -race (about 1 s); parsing the number took minutes.
 func TestParseProofHugeTargetIsFast(t *testing.T) {
 	_, good := proofFile(t)
 	target := field(t, field(t, good, "mining_job"), "target")
@@ -91,7 +91,7 @@ func TestParseProofHugeTargetIsFast(t *testing.T) {
 		require.Equal(t, ErrBadEncoding, CodeOf(err))
 	}
 	t.Logf("ParseProof refused a %d-byte file with a 7.95-million-digit target in %v", len(in), best)
-	assert.Less(t, best, time.Second)
+	assert.Less(t, best, 10*time.Second)
 }
 
 // FuzzStrictJSON: the strict reader never accepts what is not JSON, and

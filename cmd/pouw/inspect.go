@@ -8,6 +8,9 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/usefulwork/minedmatmul/pouw"
 )
@@ -19,8 +22,9 @@ seeds, the jackpot words, the ticket, the bound and the target. Hashes are
 hex of their bytes as hashed (wire order); the ticket is hex of its 32 bytes,
 little-endian as it is compared, and ticket_int is the same integer in
 big-endian hex, comparable with bound_hex. Values that verification did not
-reach are left out. The exit status is 1 if the proof is not valid; the
-values derived up to the failure are still printed.`
+reach are left out. Text from the file (meta) is printed with every control
+and format character escaped. The exit status is 1 if the proof is not
+valid; the values derived up to the failure are still printed.`
 
 // inspection is the JSON inspect prints. Fields are in the order the
 // verifier derives them (PROTOCOL.md §9); a nil pointer is a value that
@@ -100,7 +104,7 @@ func runInspect(stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintf(stderr, "pouw inspect: %v\n", merr)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "%s\n", compactNumberLists(data))
+	fmt.Fprintf(stdout, "%s\n", escapeUnprintable(compactNumberLists(data)))
 	if err != nil {
 		return exitFail
 	}
@@ -205,6 +209,28 @@ func compactNumberLists(data []byte) []byte {
 	return numberList.ReplaceAllFunc(data, func(m []byte) []byte {
 		return []byte("[" + strings.Join(strings.Fields(string(m[1:len(m)-1])), " ") + "]")
 	})
+}
+
+// escapeUnprintable writes every rune of JSON text that a terminal could
+// act on and encoding/json leaves as it is (DEL, the C1 controls, format
+// characters such as the bidirectional overrides U+202E and U+2066–U+2069)
+// as a \u escape. encoding/json has already escaped the C0 controls inside
+// strings, and such runes occur nowhere else, so the text stays the same
+// JSON: a file's meta cannot reorder or rewrite what inspect shows.
+func escapeUnprintable(data []byte) []byte {
+	var out []byte
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == '\n' || unicode.IsGraphic(r) {
+			out = append(out, data[i:i+n]...)
+		} else if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += n
+	}
+	return out
 }
 
 func ptr[T any](x T) *T { return &x }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/usefulwork/minedmatmul/pouw"
 )
@@ -163,6 +165,17 @@ func describe(err error) string {
 	}
 	name := code.String()
 	return name + ": " + strings.Replace(err.Error(), name+": ", "", 1)
+}
+
+// shown renders a file name for an output line: as given when it is
+// printable UTF-8, quoted in Go syntax when it holds a newline, an escape
+// or anything else a terminal would act on, so that no file name (a glob
+// picks up whatever is in a directory) can forge a line of its own.
+func shown(path string) string {
+	if utf8.ValidString(path) && strings.IndexFunc(path, func(r rune) bool { return !unicode.IsGraphic(r) }) < 0 {
+		return path
+	}
+	return strconv.Quote(path)
 }
 
 // toolError is a failure this tool names itself, outside pouw's codes.

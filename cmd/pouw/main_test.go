@@ -294,65 +294,121 @@ func TestDispatch(t *testing.T) {
 	}
 }
 
-// A FIFO (or anything but a regular file) is refused at once, and the files
-// after it are still checked: opening one for reading would block forever.
+// callWithin is call, failing the test if the command runs longer than d
+// (a read that blocks) instead of hanging it.
+func callWithin(t *testing.T, d time.Duration, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code, stdout, stderr = call(args...)
+	}()
+	select {
+	case <-done:
+		return code, stdout, stderr
+	case <-time.After(d):
+		t.Fatalf("pouw %s blocked for %v", strings.Join(args, " "), d)
+		return 0, "", ""
+	}
+}
+
+// A FIFO (or anything but a regular file: a directory, a device) is
+// refused at once by verify, submit and inspect, and the files after it are
+// still checked: opening a FIFO for reading would block forever.
 func TestVerifySkipsNonRegularFiles(t *testing.T) {
 	good := mineSmall(t)[0]
+	pearlGood := minePearl(t)[0]
+	srv := devGateway(t, false)
 	fifo := filepath.Join(t.TempDir(), "fifo.json")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
 	dir := t.TempDir()
-	for _, cmd := range []string{"verify", "submit"} {
-		args := []string{cmd, fifo, dir, good}
-		if cmd == "submit" {
-			args = []string{cmd, "-gateway", filepath.Join(dir, "none.sock"), "-timeout", "1s", fifo, dir}
-		}
-		done := make(chan struct{})
-		var code int
-		var out string
-		go func() {
-			defer close(done)
-			code, out, _ = call(args...)
-		}()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("pouw %s blocked on a FIFO", cmd)
-		}
-		assert.Equal(t, exitFail, code)
-		assert.Contains(t, out, fifo+"  ErrIO: not a regular file", cmd)
-		assert.Contains(t, out, dir+"  ErrIO: not a regular file", cmd)
-		if cmd == "verify" {
-			assert.Contains(t, out, "OK    "+good)
-		}
+	odd := []string{fifo, dir}
+	if info, err := os.Stat(os.DevNull); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+		odd = append(odd, os.DevNull)
 	}
-	code, out, _ := call("inspect", fifo)
-	assert.Equal(t, exitFail, code)
-	assert.Contains(t, out, "not a regular file")
+	for _, tc := range []struct {
+		args []string
+		next string // the line for the regular file after them
+	}{
+		{append(append([]string{"verify"}, odd...), good), "OK    " + good + "  ticket="},
+		{append(append([]string{"submit", "-gateway", srv.Addr(), "-timeout", "5s"}, odd...), pearlGood), "submitted  " + pearlGood + "  id="},
+	} {
+		code, out, _ := callWithin(t, 20*time.Second, tc.args...)
+		assert.Equal(t, exitFail, code)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		require.Len(t, lines, len(odd)+1, out)
+		for i, f := range odd {
+			assert.Contains(t, lines[i], "  "+f+"  ErrIO: not a regular file", tc.args[0])
+		}
+		assert.True(t, strings.HasPrefix(lines[len(odd)], tc.next), "%s: %s", tc.args[0], lines[len(odd)])
+	}
+	require.Len(t, srv.Submissions(), 1)
+	for _, f := range odd {
+		code, v := func() (int, map[string]any) {
+			code, out, _ := callWithin(t, 20*time.Second, "inspect", f)
+			var v map[string]any
+			require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+			return code, v
+		}()
+		assert.Equal(t, exitFail, code)
+		assert.Equal(t, "ErrIO", v["verdict"])
+		assert.Contains(t, v["error"], "not a regular file")
+	}
 }
 
-// A proof relabelled to another certificate version or profile fails, and
-// the verdict names what it was checked under.
+// A proof relabelled to another certificate version or profile fails, each
+// way, with the rule named, and the verdict names what it was checked under.
 func TestVerifyRelabelled(t *testing.T) {
 	good := mineSmall(t)[0]
-	relabel := func(name, from, to string) string {
-		return corrupt(t, good, name, func(b []byte) []byte {
-			require.Contains(t, string(b), from)
-			return bytes.Replace(b, []byte(from), []byte(to), 1)
+	pearlGood := minePearl(t)[0]
+	relabel := func(src, name string, from, to []string) string {
+		return corrupt(t, src, name, func(b []byte) []byte {
+			for i := range from {
+				require.Contains(t, string(b), from[i])
+				b = bytes.Replace(b, []byte(from[i]), []byte(to[i]), 1)
+			}
+			return b
 		})
 	}
-	v1 := relabel("v1.json", `"cert_version": 3`, `"cert_version": 1`)
-	pearl := relabel("pearl.json", `"profile": "local"`, `"profile": "pearl"`)
-	code, out, _ := call("verify", good, v1, pearl)
+	v1 := relabel(good, "v1.json", []string{`"cert_version": 3`}, []string{`"cert_version": 1`})
+	v2 := relabel(good, "v2.json", []string{`"cert_version": 3`}, []string{`"cert_version": 2`})
+	pearl := relabel(good, "pearl.json", []string{`"profile": "local"`}, []string{`"profile": "pearl"`})
+	local := relabel(pearlGood, "local.json", []string{`"profile": "pearl"`}, []string{`"profile": "local"`})
+	both := relabel(pearlGood, "both.json", []string{`"profile": "pearl"`, `"cert_version": 3`}, []string{`"profile": "local"`, `"cert_version": 2`})
+	code, out, _ := call("verify", good, pearlGood, v1, v2, pearl, local, both)
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, out, "OK    "+good)
-	assert.Contains(t, out, "cert=3")
-	assert.Contains(t, out, "FAIL  "+v1+"  ErrCertVersion: ")
-	assert.Contains(t, out, "FAIL  "+pearl+"  ErrRank: ")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 7, out)
+	assert.True(t, strings.HasPrefix(lines[0], "OK    "+good+"  ticket="), lines[0])
+	assert.Contains(t, lines[0], "profile=local cert=3")
+	assert.True(t, strings.HasPrefix(lines[1], "OK    "+pearlGood+"  ticket="), lines[1])
+	assert.Contains(t, lines[1], "profile=pearl cert=3")
+	for _, tc := range []struct {
+		line       string
+		file, want string
+	}{
+		{lines[2], v1, "ErrCertVersion: the proof's job has certificate version 1, version 3 was expected"},
+		{lines[3], v2, "ErrCertVersion: the proof's job has certificate version 2, version 3 was expected"},
+		{lines[4], pearl, "ErrProfile: the proof is labelled pearl, but its configuration (k=128 r=32 tile=8x8) breaks Pearl's rules (ErrRank: "},
+		{lines[5], local, "ErrProfile: the proof is labelled local, but its configuration (k=2048 r=128 tile=16x16) meets Pearl's rules and is checked under pearl"},
+		{lines[6], both, "ErrCertVersion: the proof's job has certificate version 2, version 3 was expected"},
+	} {
+		assert.True(t, strings.HasPrefix(tc.line, "FAIL  "+tc.file+"  "+tc.want), "%s\nwant %s", tc.line, tc.want)
+	}
+
 	// Asked for, a legacy version is what the proof is checked under: the
 	// ticket differs, so it does not win at this target.
 	code, out, _ = call("verify", "-cert-version", "1", v1)
 	assert.Equal(t, exitFail, code)
 	assert.NotContains(t, out, "ErrCertVersion")
+	// Asked for pearl, a local proof labelled pearl breaks Pearl's rules;
+	// asked for local, a pearl-labelled proof is the wrong one.
+	code, out, _ = call("verify", "-profile", "pearl", pearl)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "FAIL  "+pearl+"  ErrRank: ")
+	code, out, _ = call("verify", "-profile", "local", pearlGood)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "FAIL  "+pearlGood+"  ErrProfile: the proof is labelled pearl, profile local was expected")
 	code, _, errOut := call("verify", "-cert-version", "4", good)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "want 1, 2 or 3")

@@ -24,8 +24,10 @@ certificate and the block in the background, and drops proofs whose header is no
 longer its template without saying so. A file that does not parse, a proof of
 another profile than pearl, and a request longer than -max-request (older
 pearl-gateway versions cut lines at 1 MiB) are not sent. Text from the gateway
-is printed escaped and shortened. A lost connection is redialled for the next
-file. The exit status is 0 only if every file was submitted.`
+is printed escaped and shortened (at most 200 bytes of a message), and a file
+name that is not printable is shown quoted, so neither forges a line. A lost
+connection is redialled for the next file. The exit status is 0 only if every
+file was submitted.`
 
 func runSubmit(stdout, stderr io.Writer, args []string) int {
 	fs := newFlagSet(stderr, "submit", "[-gateway ADDR] [-timeout D] [-max-request BYTES] FILE...", submitAbout)
@@ -56,7 +58,7 @@ func runSubmit(stdout, stderr io.Writer, args []string) int {
 	for _, path := range fs.Args() {
 		p, err := readProof(path)
 		if err != nil {
-			fmt.Fprintf(stdout, "error      %s  %s\n", path, describe(err))
+			fmt.Fprintf(stdout, "error      %s  %s\n", shown(path), describe(err))
 			status = exitFail
 			continue
 		}
@@ -64,12 +66,12 @@ func runSubmit(stdout, stderr io.Writer, args []string) int {
 		err = client.Submit(ctx, p)
 		cancel()
 		if err != nil {
-			fmt.Fprintf(stdout, "error      %s  %s\n", path, describeSubmit(err))
+			fmt.Fprintf(stdout, "error      %s  %s\n", shown(path), describeSubmit(err))
 			status = exitFail
 			continue
 		}
 		id, _ := p.ID() // p parsed, so its plain proof encodes
-		fmt.Fprintf(stdout, "submitted  %s  id=%s header=%s…\n", path, id, p.Job.Header.String()[:16])
+		fmt.Fprintf(stdout, "submitted  %s  id=%s header=%s…\n", shown(path), id, p.Job.Header.String()[:16])
 	}
 	return status
 }

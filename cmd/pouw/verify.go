@@ -20,8 +20,10 @@ labelled otherwise fails (ErrCertVersion, ErrProfile), so a relabelled proof
 never passes. The line says what was checked. The ticket is printed as its
 32 bytes in hex, little-endian as it is compared. -nbits checks the ticket
 against another compact target instead of the header's (a pool's share
-target). Only regular files are read. The exit status is 0 only if every
-file is a valid, winning proof.`
+target). Only regular files are read. Text quoted from a file is escaped
+and shortened, and a file name that is not printable is shown quoted, so no
+file forges a line. The exit status is 0 only if every file is a valid,
+winning proof.`
 
 func runVerify(stdout, stderr io.Writer, args []string) int {
 	fs := newFlagSet(stderr, "verify", "[-nbits HEX] [-cert-version V] [-profile local|pearl] FILE...", verifyAbout)
@@ -45,12 +47,12 @@ func runVerify(stdout, stderr io.Writer, args []string) int {
 	for _, path := range fs.Args() {
 		_, v, err := loadAndVerify(path, opts)
 		if err != nil {
-			fmt.Fprintf(stdout, "FAIL  %s  %s\n", path, describe(err))
+			fmt.Fprintf(stdout, "FAIL  %s  %s\n", shown(path), describe(err))
 			status = exitFail
 			continue
 		}
 		fmt.Fprintf(stdout, "OK    %s  ticket=%s tile=%dx%d at (%d,%d) profile=%s cert=%d k=%d r=%d nbits=%#08x\n",
-			path, hex.EncodeToString(v.Ticket[:]), v.Config.TileH(), v.Config.TileW(),
+			shown(path), hex.EncodeToString(v.Ticket[:]), v.Config.TileH(), v.Config.TileW(),
 			v.RowOffset, v.ColOffset, v.Profile, v.CertVersion, v.K, v.Config.Rank, v.Nbits)
 	}
 	return status

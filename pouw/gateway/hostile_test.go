@@ -69,11 +69,13 @@ func TestGatewayHugeTarget(t *testing.T) {
 			srv.SetJobJSON(huge)
 			opts := gatewayOpts(t)
 			opts.PollInterval = 20 * time.Millisecond
-			opts.RequestTimeout = time.Second
+			// Long enough for the test server to send 4 to 8 MB on a loaded
+			// machine (or under -race), so that the reason is the number.
+			opts.RequestTimeout = 5 * time.Second
 
 			// Dial keeps its deadline (generous margins: the unbounded
 			// parse overran by tens of seconds).
-			const dialDeadline = 2 * time.Second
+			const dialDeadline = 5 * time.Second
 			ctx, cancel := context.WithTimeout(context.Background(), dialDeadline)
 			start := time.Now()
 			gw, err := gateway.Dial(ctx, srv.Addr(), opts)
