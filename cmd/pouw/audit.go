@@ -78,14 +78,8 @@ func openDataset(d receipt.Dataset, dir string) (receipt.Features, error) {
 			return nil, err
 		}
 	}
-	for _, f := range d.Files {
-		got, err := receipt.HashFile(filepath.Join(dir, f.Name))
-		if err != nil {
-			return nil, err
-		}
-		if got.SHA256 != f.SHA256 {
-			return nil, fmt.Errorf("data file %s has SHA-256 %.16s…, the receipt says %.16s…: not the data the run trained on", filepath.Join(dir, f.Name), got.SHA256, f.SHA256)
-		}
+	if err := receipt.CheckFiles(dir, d.Files); err != nil {
+		return nil, err
 	}
 	set, err := mnist.LoadFiles(filepath.Join(dir, mnist.TrainImages), filepath.Join(dir, mnist.TrainLabels))
 	if err != nil {

@@ -61,15 +61,8 @@ func openMNIST(dataDir string, d receipt.Dataset) (train, test *mnist.Set, err e
 	if d.Name != "mnist" || d.Transform != mnist.Transform {
 		return nil, nil, fmt.Errorf("the receipt's dataset is %q with transform %q, not mnist %s", d.Name, d.Transform, mnist.Transform)
 	}
-	for _, f := range d.Files {
-		got, err := receipt.HashFile(filepath.Join(dataDir, f.Name))
-		if err != nil {
-			return nil, nil, err
-		}
-		if got.SHA256 != f.SHA256 {
-			return nil, nil, fmt.Errorf("data file %s has SHA-256 %.16s…, the receipt says %.16s…: not the data the run trained on",
-				filepath.Join(dataDir, f.Name), got.SHA256, f.SHA256)
-		}
+	if err := receipt.CheckFiles(dataDir, d.Files); err != nil {
+		return nil, nil, err
 	}
 	if train, test, err = mnist.Load(dataDir); err != nil {
 		return nil, nil, err

@@ -271,3 +271,22 @@ func HashFile(path string) (File, error) {
 	}
 	return File{Name: filepath.Base(path), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
+
+// CheckFiles checks that every file the receipt names is in dir with the
+// recorded SHA-256: the data a run trained on.
+func CheckFiles(dir string, files []File) error {
+	for _, f := range files {
+		if !filepath.IsLocal(f.Name) {
+			return fmt.Errorf("data file %q: not a plain file name", f.Name)
+		}
+		got, err := HashFile(filepath.Join(dir, f.Name))
+		if err != nil {
+			return err
+		}
+		if got.SHA256 != f.SHA256 {
+			return fmt.Errorf("data file %s has SHA-256 %.16s…, the receipt says %.16s…: not the data the run trained on",
+				filepath.Join(dir, f.Name), got.SHA256, f.SHA256)
+		}
+	}
+	return nil
+}
