@@ -241,8 +241,13 @@ func (a *auditor) inputs(opts AuditOptions, rep *Report) []error {
 	if len(in.Shape) < 1 || in.Shape[0] <= 0 {
 		return []error{fmt.Errorf("input %s has shape %v", in.Name, in.Shape)}
 	}
+	// The shape comes from the receipt: bound it before allocating.
+	const maxInput = 1 << 26
 	batch, size := in.Shape[0], 1
 	for _, d := range in.Shape {
+		if d <= 0 || size > maxInput/d {
+			return []error{fmt.Errorf("input %s has shape %v: not a batch of at most %d values", in.Name, in.Shape, maxInput)}
+		}
 		size *= d
 	}
 	features := size / batch
