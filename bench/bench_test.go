@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 
 	"gorgonia.org/gorgonia"
 
@@ -11,18 +14,7 @@ import (
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
-func operands(s Shape) (a, bt pouw.Matrix) {
-	rng := rand.New(rand.NewPCG(uint64(s.M), uint64(s.N)))
-	a = pouw.Matrix{Rows: s.M, Cols: s.K, Data: make([]int8, s.M*s.K)}
-	bt = pouw.Matrix{Rows: s.N, Cols: s.K, Data: make([]int8, s.N*s.K)}
-	for i := range a.Data {
-		a.Data[i] = int8(rng.IntN(129) - 64)
-	}
-	for i := range bt.Data {
-		bt.Data[i] = int8(rng.IntN(129) - 64)
-	}
-	return a, bt
-}
+func operands(s Shape) (a, bt pouw.Matrix) { return int7Operands(s) }
 
 func floats(s Shape) (xs, ws []float32) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -66,7 +58,7 @@ func BenchmarkMined(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			job := pouw.DevJob(hardNbits).J
+			job := pouw.DevJob(hardNbits(pouw.Local)).J
 			for b.Loop() {
 				if _, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt); err != nil {
 					b.Fatal(err)
@@ -84,7 +76,7 @@ func BenchmarkStock(b *testing.B) {
 
 // BenchmarkOp is the mined float path: op.Mul in the same kind of graph.
 func BenchmarkOp(b *testing.B) {
-	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(hardNbits), Profile: pouw.Local})
+	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(hardNbits(pouw.Local)), Profile: pouw.Local})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,5 +105,111 @@ func benchGraph(b *testing.B, shapes []Shape, mul func(x, w *gorgonia.Node) (*go
 func TestShapeString(t *testing.T) {
 	if got := fmt.Sprint(Shape{1, 2, 3}); got != "1×2×3" {
 		t.Fatal(got)
+	}
+	if got := fmt.Sprint(Row{Shape{1, 2, 3}, pouw.Pearl}); got != "1×2×3 pearl" {
+		t.Fatal(got)
+	}
+}
+
+func TestParseRow(t *testing.T) {
+	for in, want := range map[string]Row{
+		"1024x1024x1024":       {Shape{1024, 1024, 1024}, pouw.Local},
+		"2048×2048×2048:pearl": {Shape{2048, 2048, 2048}, pouw.Pearl},
+		" 8x16x4:local":        {Shape{8, 16, 4}, pouw.Local},
+	} {
+		got, err := ParseRow(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRow(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "1x2", "1x2x3x4", "1x2x3:mainnet", "0x2x3", "axbxc"} {
+		if _, err := ParseRow(bad); err == nil {
+			t.Errorf("ParseRow(%q) accepted", bad)
+		}
+	}
+}
+
+// Every default row must be minable under its profile: Pearl needs k ≥ 16r.
+func TestRowsAreMinable(t *testing.T) {
+	for _, r := range append(DefaultRows, BigRows...) {
+		cfg, err := pouw.DefaultPolicy{}.Choose(r.Profile, r.M, r.K, r.N)
+		if err != nil {
+			t.Errorf("%v: %v", r, err)
+			continue
+		}
+		if want := r.Profile.MinRank(); int(cfg.Rank) != want {
+			t.Errorf("%v: rank %d, want %d", r, cfg.Rank, want)
+		}
+	}
+}
+
+func TestFloors(t *testing.T) {
+	s := Shape{1024, 1024, 2048}
+	cfg, err := pouw.DefaultPolicy{}.Choose(pouw.Local, s.M, s.K, s.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := Rates{Int8: 1e11, Int16: 5e10, Xor32: 1e11, Blake3: 1024e6 / 17, Copy: 1e10}
+	tiles := (s.M / 16) * (s.N / 16)
+	f := FloorsOf(s, cfg, tiles, rt)
+	near := func(name string, got time.Duration, wantSec float64) {
+		t.Helper()
+		if d := got.Seconds() - wantSec; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s floor %v, want %gs", name, got, wantSec)
+		}
+	}
+	near("kernel", f.Kernel, 1024*1024*2048/1e11)
+	near("commit", f.Commit, 3072*1024/rt.Blake3)
+	// 1e6 compressions per second.
+	near("noise", f.Noise, (3072*32/32+2*128)/1e6+3072*1024/1e10)
+	near("denoise", f.DenoiseOps, 3072*1024*32/1e11)
+	near("epilogue", f.Epilogue, 1024*2048*64/5e10)
+	near("transcript", f.Transcript, float64(tiles)*256*32/1e11)
+	near("tickets", f.Tickets, float64(tiles)/1e6)
+	if got, want := f.Protocol(), f.Commit+f.Noise+f.DenoiseOps+f.Epilogue+f.Transcript+f.Tickets; got != want {
+		t.Errorf("Protocol %v, want %v", got, want)
+	}
+	if z := FloorsOf(s, cfg, tiles, Rates{}); z != (Floors{}) {
+		t.Errorf("zero rates give floors %+v", z)
+	}
+}
+
+func TestMergeSection(t *testing.T) {
+	first := MergeSection(nil, "amd-avx2", []byte("## A\nold\n"))
+	if !bytes.HasPrefix(first, []byte(filePreamble)) || !bytes.Contains(first, []byte("<!-- bench:begin amd-avx2 -->\n## A\nold\n<!-- bench:end amd-avx2 -->\n")) {
+		t.Fatalf("new file:\n%s", first)
+	}
+	two := MergeSection(first, "intel-avx512-vnni", []byte("## B\n"))
+	three := MergeSection(two, "amd-avx2", []byte("## A\nnew\n"))
+	s := string(three)
+	if strings.Contains(s, "\nold\n") || !strings.Contains(s, "new") || !strings.Contains(s, "## B") {
+		t.Fatalf("replace:\n%s", s)
+	}
+	if strings.Index(s, "## A") > strings.Index(s, "## B") {
+		t.Fatalf("section moved:\n%s", s)
+	}
+	if strings.Count(s, "bench:begin amd-avx2 ") != 1 || strings.Count(s, "bench:end amd-avx2 ") != 1 {
+		t.Fatalf("markers:\n%s", s)
+	}
+}
+
+func TestParseCPUInfo(t *testing.T) {
+	c := parseCPUInfo("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 sha_ni\n\nprocessor\t: 1\nvendor_id\t: Other\n")
+	if c.Vendor != "AuthenticAMD" || c.Model != "AMD EPYC" || c.Family != "25" || c.Number != "1" || !c.Flags["avx2"] || c.Flags["avx512f"] {
+		t.Fatalf("%+v", c)
+	}
+	if k := c.Key("avx2"); k != "amd-avx2" {
+		t.Fatal(k)
+	}
+	if c.ISA() != "AVX2 only, no AVX-512" {
+		t.Fatal(c.ISA())
+	}
+}
+
+func TestForeignProbe(t *testing.T) {
+	p := startForeign()
+	time.Sleep(30 * time.Millisecond)
+	if f := p.stop(); f != -1 && (f < 0 || f > 1) {
+		t.Fatalf("foreign share %v", f)
 	}
 }
