@@ -123,7 +123,7 @@ func main() {
 	flag.Float64Var(&o.StockMax, "stockmax", 1<<33, "skip stock gorgonia.Mul above this many MACs (it runs at a few GMAC/s)")
 	flag.Float64Var(&o.MaxForeign, "maxforeign", 0.05, "rerun a round in which other processes took more than this share of the machine's CPU time (up to 3×rounds in all)")
 	out := flag.String("out", "bench/RESULTS.md", "the file whose section for this CPU family is rewritten (empty: stdout only)")
-	shapesFlag := flag.String("shapes", "", "comma-separated rows MxKxN[:profile], e.g. 1024x1024x1024,2048x2048x2048:pearl (default: the issue's rows)")
+	shapesFlag := flag.String("shapes", "", "comma-separated rows MxKxN[:profile], e.g. 1024x1024x1024,2048x2048x2048:pearl (default: the standard rows)")
 	flag.Parse()
 	rows := slices.Clone(DefaultRows)
 	if *shapesFlag != "" {

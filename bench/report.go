@@ -409,7 +409,7 @@ func reportLimits(w io.Writer, in reportInfo) {
 	}
 }
 
-// target is one of issue 11's figures for a row: want is an upper bound
+// target is one of the project's performance targets for a row: want is an upper bound
 // unless atLeast.
 type target struct {
 	row     Row
@@ -420,7 +420,7 @@ type target struct {
 	format  string
 }
 
-// reportTargets compares the rows the issue names with its targets.
+// reportTargets compares the standard rows with the performance targets.
 func reportTargets(w io.Writer, in reportInfo) {
 	mk := func(m, k, n int, p pouw.Profile) Row { return Row{Shape{m, k, n}, p} }
 	perKernel := func(r Result) float64 { return r.MinedPerKernel }
@@ -450,7 +450,7 @@ func reportTargets(w io.Writer, in reportInfo) {
 	for _, r := range mnist {
 		ts = append(ts, target{r, "(op − mined) / mined", 0.4, false, quant, "%.2f"})
 	}
-	fmt.Fprintf(w, "\n### Against issue 11's targets (this run)\n\n")
+	fmt.Fprintf(w, "\n### Against the project's performance targets (this run)\n\n")
 	fmt.Fprintf(w, "| row | figure | target | here | met |\n|---|---|---:|---:|---|\n")
 	for _, t := range ts {
 		i := slices.IndexFunc(in.results, func(r Result) bool { return r.Row == t.row })
