@@ -17,6 +17,21 @@ import (
 //go:noescape
 func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack *Jackpot)
 
+//go:noescape
+func widenAVX2(dst *int16, src *int8, blocks int)
+
+// widen sets dst[i] = int16(src[i]) for every i < len(src).
+func widen(dst []int16, src []int8) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 31
+	if n > 0 {
+		widenAVX2(&dst[0], &src[0], n/32)
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = int16(src[i])
+	}
+}
+
 // mulAVX2 widens the operands to int16 and appends the correction to them
 // (its pairs come after the tail of k), so one loop computes both.
 func mulAVX2(p *plan, dst []int32, a, bt []int8) {
@@ -28,12 +43,17 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&bb[0])), p.colPanels*bPanel)
 	parallel(p.colPanels, func(_, pj int) {
 		j0, w := p.colsOf(pj)
-		dstp := bPacked[pj*bPanel : (pj+1)*bPanel]
+		dstp := bPanel16(bPacked, pj, bPanel)
 		clear(dstp)
+		// The panel holds, per pair step, 16 columns × 2 int16: as
+		// uint32, one word per (step, column).
+		words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
+		wide := make([]int16, k2) // the row widened, its odd tail padded with 0
+		pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), k2/2)
 		for c := 0; c < w; c++ {
-			row := bt[(j0+c)*p.k : (j0+c+1)*p.k]
-			for l, v := range row {
-				dstp[32*(l/2)+2*c+l%2] = int16(v)
+			widen(wide, bt[(j0+c)*p.k:(j0+c+1)*p.k])
+			for s, v := range pairs {
+				words[16*s+c] = v
 			}
 			if p.q > 0 {
 				rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
@@ -65,9 +85,7 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 		clear(sa)
 		for i := 0; i < h; i++ {
 			row := sa[i*kk : (i+1)*kk]
-			for l, v := range a[(i0+i)*p.k : (i0+i+1)*p.k] {
-				row[l] = int16(v)
-			}
+			widen(row, a[(i0+i)*p.k:(i0+i+1)*p.k])
 			if p.q > 0 {
 				copy(row[k2:], p.corr.L[(i0+i)*p.q:(i0+i+1)*p.q])
 			}
@@ -103,3 +121,6 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 		}
 	})
 }
+
+// bPanel16 is column panel pj of the packed B: size int16s.
+func bPanel16(b []int16, pj, size int) []int16 { return b[pj*size : (pj+1)*size] }

@@ -114,3 +114,26 @@ store:
 	VMOVDQU Y7, 32(DI)
 	VZEROUPPER
 	RET
+
+// func widenAVX2(dst *int16, src *int8, blocks int)
+// dst[i] = int16(src[i]) for 32·blocks entries (VPMOVSXBW, 16 at a time).
+TEXT ·widenAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	TESTQ CX, CX
+	JLE  widendone
+
+widenloop:
+	VPMOVSXBW (SI), Y0
+	VPMOVSXBW 16(SI), Y1
+	VMOVDQU   Y0, (DI)
+	VMOVDQU   Y1, 32(DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  widenloop
+
+widendone:
+	VZEROUPPER
+	RET
