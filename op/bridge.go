@@ -176,6 +176,12 @@ func runTyped[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool,
 
 // runFloat computes a product the miner would not mine in float.
 func runFloat[F float32 | float64](o MinedMatMul, dst gorgonia.Value, incr bool, dt tensor.Dtype, left, bt quant.View[F]) (gorgonia.Value, error) {
+	if err := left.Check(); err != nil {
+		return nil, o.errorf("left operand: %w", err)
+	}
+	if err := bt.Check(); err != nil {
+		return nil, o.errorf("right operand: %w", err)
+	}
 	m, n := left.Rows, bt.Rows
 	if o.kind == VecDot {
 		var c [1]F

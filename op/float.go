@@ -28,12 +28,15 @@ func floatProduct[F float32 | float64](kind Kind, dst []F, left, bt quant.View[F
 	m, n, k := left.Rows, bt.Rows, left.Cols
 	switch kind {
 	case VecDot:
-		d := dot(k, left.Data, vecInc(left), bt.Data, vecInc(bt))
+		x, incX := vector(left)
+		y, incY := vector(bt)
+		d := dot(k, x, incX, y, incY)
 		dst[0] = beta*dst[0] + d
 	case MatVec: // y = op(A)·x
 		left = blasable(left)
 		t, ld := layout(left)
-		gemv(t, left, ld, bt.Data, vecInc(bt), beta, dst)
+		x, incX := vector(bt)
+		gemv(t, left, ld, x, incX, beta, dst)
 	default:
 		left, bt = blasable(left), blasable(bt)
 		ta, lda := layout(left)
@@ -78,16 +81,24 @@ func blasable[F float32 | float64](v quant.View[F]) quant.View[F] {
 	return c
 }
 
-// vecInc is the increment BLAS steps through a one-row view v with.
-func vecInc[F float32 | float64](v quant.View[F]) int {
-	if v.ColStride <= 0 {
-		return 1 // a single element: any increment reads it
+// vector returns a one-row view BLAS can step through, and its increment: v
+// itself, or a contiguous copy of a broadcast (zero-stride) vector.
+func vector[F float32 | float64](v quant.View[F]) ([]F, int) {
+	switch {
+	case v.ColStride > 0:
+		return v.Data, v.ColStride
+	case v.Cols == 1:
+		return v.Data, 1 // a single element: any increment reads it
 	}
-	return v.ColStride
+	c := make([]F, v.Cols)
+	for i := range c {
+		c[i] = v.Data[0]
+	}
+	return c, 1
 }
 
-// gemv sets y (len a.Rows, or a.Cols when t is Trans) to op(a)·x + beta·y,
-// where a is stored as layout says and x has increment incX.
+// gemv sets y (len a.Rows) to a·x + beta·y, where a is stored as t and ld
+// say (layout) and x has increment incX.
 func gemv[F float32 | float64](t blas.Transpose, a quant.View[F], ld int, x []F, incX int, beta F, y []F) {
 	r, c := a.Rows, a.Cols
 	if t == blas.Trans {

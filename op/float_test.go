@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/usefulwork/minedmatmul/op/internal/quant"
 	"github.com/usefulwork/minedmatmul/pouw"
 )
 
@@ -289,4 +290,24 @@ func int8s(d []int8) []byte {
 		b[i] = byte(v)
 	}
 	return b
+}
+
+// A broadcast vector (stride 0) is read as its one value repeated, and a
+// view that would index outside its data is an error, not a panic.
+func TestFloatPathBroadcastAndBadViews(t *testing.T) {
+	a := quant.View[float64]{Data: []float64{1, 2, 3, 4, 5, 6}, Rows: 2, Cols: 3, RowStride: 3, ColStride: 1}
+	x := quant.View[float64]{Data: []float64{2}, Rows: 1, Cols: 3}
+	y := make([]float64, 2)
+	floatProduct(MatVec, y, a, x, false)
+	assert.Equal(t, []float64{12, 30}, y)
+	var d [1]float64
+	floatProduct(VecDot, d[:], quant.View[float64]{Data: []float64{1, 2, 3}, Rows: 1, Cols: 3, ColStride: 1}, x, false)
+	assert.Equal(t, 12.0, d[0])
+
+	miner, _ := testMiner(t, 1<<10)
+	o, err := New(miner, MatVec, false, false)
+	require.NoError(t, err)
+	short := quant.View[float64]{Data: []float64{1, 2}, Rows: 2, Cols: 3, RowStride: 3, ColStride: 1}
+	_, err = runFloat(o, nil, false, tensor.Float64, short, x)
+	assert.ErrorContains(t, err, "left operand")
 }

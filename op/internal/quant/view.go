@@ -12,8 +12,10 @@ type View[F float32 | float64] struct {
 	RowStride, ColStride int
 }
 
-// check rejects windows that would index outside Data: a malformed tensor
+// Check rejects windows that would index outside Data: a malformed tensor
 // is an error, never a panic.
+func (v View[F]) Check() error { return v.check() }
+
 func (v View[F]) check() error {
 	if v.Rows <= 0 || v.Cols <= 0 {
 		return fmt.Errorf("empty %d×%d operand", v.Rows, v.Cols)
