@@ -44,7 +44,9 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 	parallel(p.colPanels, func(_, pj int) {
 		j0, w := p.colsOf(pj)
 		dstp := bPanel16(bPacked, pj, bPanel)
-		clear(dstp)
+		if w < 16 || p.q%2 != 0 {
+			clear(dstp) // a full panel's words are all written below
+		}
 		// The panel holds, per pair step, 16 columns × 2 int16: as
 		// uint32, one word per (step, column).
 		words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
@@ -82,10 +84,11 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 			s.a = make([]int16, 16*kk)
 		}
 		sa := s.a[:h4*kk]
-		clear(sa)
+		clear(sa[h*kk:]) // the padding rows; the others are written whole below
 		for i := 0; i < h; i++ {
 			row := sa[i*kk : (i+1)*kk]
 			widen(row, a[(i0+i)*p.k:(i0+i+1)*p.k])
+			clear(row[p.k:k2])
 			if p.q > 0 {
 				copy(row[k2:], p.corr.L[(i0+i)*p.q:(i0+i+1)*p.q])
 			}
