@@ -51,7 +51,11 @@ func runAudit(stdout, stderr io.Writer, args []string) int {
 			filepath.Join(dir, receipt.FileName), r.Records, r.Run.Model.Name, r.Run.Model.Digest, len(r.Steps), len(r.Products))
 		fmt.Fprintf(stdout, "proofs       %d verify and are products of this run\n", rep.Proofs)
 		fmt.Fprintf(stdout, "checkpoints  %d match their hashes; %d weight operands re-derived from them\n", rep.Checkpoints, rep.WeightOperands)
-		fmt.Fprintf(stdout, "inputs       %d steps: %d first-layer operands rebuilt from %s\n", rep.InputSteps, rep.InputOperands, r.Run.Dataset.Name)
+		if rep.InputSteps > 0 {
+			fmt.Fprintf(stdout, "inputs       %d steps: %d first-layer operands rebuilt from %s\n", rep.InputSteps, rep.InputOperands, r.Run.Dataset.Name)
+		} else {
+			fmt.Fprintf(stdout, "inputs       not checked: %s feeds no mined product directly (a convolution's patches do; the training program's -audit replays them)\n", r.Run.Model.Input.Name)
+		}
 		if r.End != nil {
 			fmt.Fprintf(stdout, "claimed      %d steps, test accuracy %.2f %% (replayed only by the training program's -audit)\n", r.End.Steps, 100*r.End.TestAccuracy)
 		}
