@@ -20,6 +20,9 @@ func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, ds
 //go:noescape
 func widenAVX2(dst *int16, src *int8, blocks int)
 
+//go:noescape
+func transpose8AVX2(dst *uint32, src *uint32, srcStride int, blocks int)
+
 // widen sets dst[i] = int16(src[i]) for every i < len(src).
 func widen(dst []int16, src []int8) {
 	dst = dst[:len(src)]
@@ -41,7 +44,8 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 	bb := packed.Get(2 * p.colPanels * bPanel)
 	defer packed.Put(bb)
 	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&bb[0])), p.colPanels*bPanel)
-	parallel(p.colPanels, func(_, pj int) {
+	wides := make([][]int16, workers(p.colPanels))
+	parallel(p.colPanels, func(wk, pj int) {
 		j0, w := p.colsOf(pj)
 		dstp := bPanel16(bPacked, pj, bPanel)
 		if w < 16 || p.q%2 != 0 {
@@ -50,12 +54,28 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 		// The panel holds, per pair step, 16 columns × 2 int16: as
 		// uint32, one word per (step, column).
 		words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
-		wide := make([]int16, k2) // the row widened, its odd tail padded with 0
-		pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), k2/2)
+		steps := k2 / 2
+		// The panel's rows widened side by side (16 rows of steps words,
+		// odd tails padded with 0), then transposed 8×8 words at a time.
+		if wides[wk] == nil {
+			wides[wk] = make([]int16, 16*k2)
+		}
+		wide := wides[wk]
+		pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), 16*steps)
 		for c := 0; c < w; c++ {
-			widen(wide, bt[(j0+c)*p.k:(j0+c+1)*p.k])
-			for s, v := range pairs {
-				words[16*s+c] = v
+			widen(wide[c*k2:(c+1)*k2], bt[(j0+c)*p.k:(j0+c+1)*p.k])
+			clear(wide[c*k2+p.k : (c+1)*k2])
+		}
+		blocks := steps / 8
+		if w == 16 && blocks > 0 {
+			transpose8AVX2(&words[0], &pairs[0], steps, blocks)
+			transpose8AVX2(&words[8], &pairs[8*steps], steps, blocks)
+		} else {
+			blocks = 0
+		}
+		for c := 0; c < w; c++ {
+			for s := 8 * blocks; s < steps; s++ {
+				words[16*s+c] = pairs[c*steps+s]
 			}
 			if p.q > 0 {
 				rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
