@@ -95,24 +95,23 @@ func dequantRow32(y *float32, c *int32, sb *float64, s float64, blocks int, incr
 //go:noescape
 func dequantRow64(y *float64, c *int32, sb *float64, s float64, blocks int, incr bool)
 
-// deq32AVX512 dequantises the whole blocks of 8 and returns how many
-// entries it did; the caller finishes the row.
-func deq32AVX512(y []float32, c []int32, sb []float64, s float64, incr bool) int {
+// deqBlocks runs an assembly dequantiser over the whole blocks of 8 of a
+// row and returns how many entries it did; the caller finishes the row.
+func deqBlocks[F float32 | float64](y []F, c []int32, sb []float64, s float64, incr bool,
+	row func(y *F, c *int32, sb *float64, s float64, blocks int, incr bool)) int {
 	n := len(y) &^ 7
 	if n == 0 {
 		return 0
 	}
 	_, _ = c[n-1], sb[n-1]
-	dequantRow32(&y[0], &c[0], &sb[0], s, n/8, incr)
+	row(&y[0], &c[0], &sb[0], s, n/8, incr)
 	return n
 }
 
+func deq32AVX512(y []float32, c []int32, sb []float64, s float64, incr bool) int {
+	return deqBlocks(y, c, sb, s, incr, dequantRow32)
+}
+
 func deq64AVX512(y []float64, c []int32, sb []float64, s float64, incr bool) int {
-	n := len(y) &^ 7
-	if n == 0 {
-		return 0
-	}
-	_, _ = c[n-1], sb[n-1]
-	dequantRow64(&y[0], &c[0], &sb[0], s, n/8, incr)
-	return n
+	return deqBlocks(y, c, sb, s, incr, dequantRow64)
 }

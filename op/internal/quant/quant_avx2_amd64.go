@@ -86,24 +86,10 @@ func near64AVX2(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]flo
 	nearRows64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
 }
 
-// deq32AVX2 dequantises the whole blocks of 8 and returns how many entries
-// it did; the caller finishes the row.
 func deq32AVX2(y []float32, c []int32, sb []float64, s float64, incr bool) int {
-	n := len(y) &^ 7
-	if n == 0 {
-		return 0
-	}
-	_, _ = c[n-1], sb[n-1]
-	dequantRow32AVX2(&y[0], &c[0], &sb[0], s, n/8, incr)
-	return n
+	return deqBlocks(y, c, sb, s, incr, dequantRow32AVX2)
 }
 
 func deq64AVX2(y []float64, c []int32, sb []float64, s float64, incr bool) int {
-	n := len(y) &^ 7
-	if n == 0 {
-		return 0
-	}
-	_, _ = c[n-1], sb[n-1]
-	dequantRow64AVX2(&y[0], &c[0], &sb[0], s, n/8, incr)
-	return n
+	return deqBlocks(y, c, sb, s, incr, dequantRow64AVX2)
 }
