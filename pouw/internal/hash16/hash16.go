@@ -3,7 +3,8 @@
 // PROTOCOL.md §5) and sixteen outputs of the noise PRF (§4.1). One hash is a
 // single compression, too short for the BLAKE3 library's SIMD paths, which
 // parallelise across the chunks of one long message; here each of the 16
-// lanes of an AVX-512 register holds a different message instead.
+// lanes of an AVX-512 register (or 8 of an AVX2 one) holds a different
+// message instead.
 package hash16
 
 //go:generate go run gen.go
@@ -15,11 +16,14 @@ import "lukechampine.com/blake3/guts"
 // are stored word-major, one word of all sixteen per row, which is the
 // layout the SIMD lanes need and costs callers nothing.
 func Sum16(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
-	if hasAVX512 {
+	switch {
+	case hasAVX512:
 		sum16AVX512(key, msgs, out)
-		return
+	case hasAVX2:
+		sum16AVX2(key, msgs, out)
+	default:
+		sum16Generic(key, msgs, out)
 	}
-	sum16Generic(key, msgs, out)
 }
 
 func sum16Generic(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {

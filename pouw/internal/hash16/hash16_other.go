@@ -2,8 +2,15 @@
 
 package hash16
 
-const hasAVX512 = false
+const (
+	hasAVX512 = false
+	hasAVX2   = false
+)
 
 func sum16AVX512(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
+	sum16Generic(key, msgs, out)
+}
+
+func sum16AVX2(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
 	sum16Generic(key, msgs, out)
 }

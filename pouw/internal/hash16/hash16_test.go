@@ -6,11 +6,16 @@ import (
 	"testing"
 
 	"lukechampine.com/blake3"
+
+	"github.com/usefulwork/minedmatmul/internal/impl"
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
 // TestSum16MatchesBlake3 checks every lane against the BLAKE3 library's own
 // keyed hash of the same 64-byte message.
-func TestSum16MatchesBlake3(t *testing.T) {
+func TestSum16MatchesBlake3(t *testing.T) { impltest.Run(t, testSum16MatchesBlake3, "hash16") }
+
+func testSum16MatchesBlake3(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := 0; trial < 20; trial++ {
 		var keyB [32]byte
@@ -25,9 +30,9 @@ func TestSum16MatchesBlake3(t *testing.T) {
 				msgs[w][i] = rng.Uint32()
 			}
 		}
-		for _, f := range []func(*[8]uint32, *[16][16]uint32, *[8][16]uint32){Sum16, sum16Generic} {
+		{
 			var out [8][16]uint32
-			f(&key, &msgs, &out)
+			Sum16(&key, &msgs, &out)
 			for i := 0; i < 16; i++ {
 				var msg [64]byte
 				for w := 0; w < 16; w++ {
@@ -46,12 +51,22 @@ func TestSum16MatchesBlake3(t *testing.T) {
 	}
 }
 
+// BenchmarkSum16 times sixteen hashes under each implementation.
 func BenchmarkSum16(b *testing.B) {
-	var key [8]uint32
-	var msgs [16][16]uint32
-	var out [8][16]uint32
-	for b.Loop() {
-		msgs[0][0]++
-		Sum16(&key, &msgs, &out)
+	defer impl.Reset("hash16")
+	for _, name := range append(impl.List("hash16"), "") {
+		impl.Select("hash16", name)
+		if name == "" {
+			name = "generic"
+		}
+		b.Run(name, func(b *testing.B) {
+			var key [8]uint32
+			var msgs [16][16]uint32
+			var out [8][16]uint32
+			for b.Loop() {
+				msgs[0][0]++
+				Sum16(&key, &msgs, &out)
+			}
+		})
 	}
 }
