@@ -21,7 +21,7 @@ type Rates struct {
 	Copy   float64 // bytes per second copied (read and written) of this row's operands, on all cores
 	// Scalar is single keyed BLAKE3 compressions per second in plain Go
 	// (guts.CompressNode), on all cores: what package hash16, which computes
-	// the tickets and the noise PRF, runs on a CPU without AVX-512. Not a
+	// the tickets and the noise PRF, runs on a CPU without AVX2. Not a
 	// ceiling: the rate those phases have here, to tell their gap apart.
 	Scalar float64
 }

@@ -37,8 +37,14 @@ func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
 		}
 		var table [128]int8
 		copy(table[:], f)
+		entries := 128
+		if len(f) <= 32 {
+			entries = 32
+		} else if len(f) <= 64 {
+			entries = 64
+		}
 		blocks := len(dst) / 32
-		addPairs32AVX2(&dst[0], &src[0], &table, &first[0], &second[0], blocks, len(f) > 64)
+		addPairs32AVX2(&dst[0], &src[0], &table, &first[0], &second[0], blocks, entries)
 		return 32 * blocks
 	}
 	var table [128]int8
@@ -64,7 +70,7 @@ func overlap(x, y []int8) bool {
 func outside64(x *int8, blocks int, lo, hi int8) int
 
 //go:noescape
-func addPairs32AVX2(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
+func addPairs32AVX2(dst, src *int8, table *[128]int8, first, second *uint8, blocks, entries int)
 
 //go:noescape
 func outside32AVX2(x *int8, blocks int, lo, hi int8) int

@@ -5,56 +5,68 @@
 // AVX2 versions of addPairs64 and outside64 (vec8_amd64.s) for CPUs without
 // AVX-512 VBMI, in blocks of 32 bytes.
 
-// LOOKUP sets Y1 to table[idx] for the 32 indices in Y0 (every index below
-// 16·tables): sub-table t (Y8+t, its 16 bytes in both lanes) answers the
-// indices in [16t, 16t+16). idx − 16t, plus 0x70 with unsigned saturation,
-// has bit 7 clear exactly for those, and VPSHUFB zeroes the others.
-#define LOOKUP(tbl) \
-	VPADDUSB Y6, Y0, Y2  \
-	VPSHUFB  Y2, Y8, Y1  \
-	VPSUBB   Y7, Y0, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y9, Y4  \
-	VPOR     Y4, Y1, Y1  \
-	VPSUBB   Y7, Y3, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y10, Y4 \
-	VPOR     Y4, Y1, Y1  \
-	VPSUBB   Y7, Y3, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y11, Y4 \
-	VPOR     Y4, Y1, Y1  \
-	TESTQ    R10, R10    \
-	JZ       tbl         \
-	VPSUBB   Y7, Y3, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y12, Y4 \
-	VPOR     Y4, Y1, Y1  \
-	VPSUBB   Y7, Y3, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y13, Y4 \
-	VPOR     Y4, Y1, Y1  \
-	VPSUBB   Y7, Y3, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y14, Y4 \
-	VPOR     Y4, Y1, Y1  \
-	VPSUBB   Y7, Y3, Y3  \
-	VPADDUSB Y6, Y3, Y2  \
-	VPSHUFB  Y2, Y15, Y4 \
-	VPOR     Y4, Y1, Y1  \
-tbl:
+// LOOKUP2 sets Y1 to table[idx] for the 32 indices in Y0, every one below 32:
+// VPSHUFB looks up the 16-byte sub-tables Y8 (entries 0–15) and Y9 (16–31),
+// each in both lanes, by the index's low 4 bits, and VPBLENDVB picks between
+// them by bit 4, which VPSLLW $3 moves to bit 7 of every byte (a word shift
+// moves no bit 4 across a byte boundary into bit 7). LOOKUP4 and LOOKUP8
+// extend the blend tree to 64 and 128 entries by bits 5 and 6. Indices are
+// below 128, so bit 7, VPSHUFB's zeroing bit, is always clear. Y2–Y4 and Y6
+// are scratch.
+#define LOOKUP2 \
+	VPSLLW    $3, Y0, Y2         \
+	VPSHUFB   Y0, Y8, Y1         \
+	VPSHUFB   Y0, Y9, Y3         \
+	VPBLENDVB Y2, Y3, Y1, Y1
 
-// func addPairs32AVX2(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
+#define LOOKUP4 \
+	LOOKUP2                      \
+	VPSHUFB   Y0, Y10, Y3        \
+	VPSHUFB   Y0, Y11, Y4        \
+	VPBLENDVB Y2, Y4, Y3, Y3     \
+	VPSLLW    $2, Y0, Y4         \
+	VPBLENDVB Y4, Y3, Y1, Y1
+
+#define LOOKUP8 \
+	LOOKUP4                      \
+	VPSHUFB   Y0, Y12, Y3        \
+	VPSHUFB   Y0, Y13, Y4        \
+	VPBLENDVB Y2, Y4, Y3, Y3     \
+	VPSHUFB   Y0, Y14, Y4        \
+	VPSHUFB   Y0, Y15, Y6        \
+	VPBLENDVB Y2, Y6, Y4, Y4     \
+	VPSLLW    $2, Y0, Y6         \
+	VPBLENDVB Y6, Y4, Y3, Y3     \
+	VPSLLW    $1, Y0, Y6         \
+	VPBLENDVB Y6, Y3, Y1, Y1
+
+// PAIRS is one block of 32 entries: dst = src + table[first] − table[second].
+#define PAIRS(lookup) \
+	VMOVDQU (R11), Y0 \
+	lookup            \
+	VMOVDQU Y1, Y5    \
+	VMOVDQU (R12), Y0 \
+	lookup            \
+	VMOVDQU (SI), Y0  \
+	VPADDB  Y5, Y0, Y0 \
+	VPSUBB  Y1, Y0, Y0 \
+	VMOVDQU Y0, (DI)  \
+	ADDQ $32, DI      \
+	ADDQ $32, SI      \
+	ADDQ $32, R11     \
+	ADDQ $32, R12
+
+// func addPairs32AVX2(dst, src *int8, table *[128]int8, first, second *uint8, blocks, entries int)
 // dst[l] = src[l] + table[first[l]] − table[second[l]] for 32·blocks entries;
-// two: the table has 128 entries (else 64).
-TEXT ·addPairs32AVX2(SB), NOSPLIT, $0-49
+// every index is below entries, which is 32, 64 or 128.
+TEXT ·addPairs32AVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ table+16(FP), R8
 	MOVQ first+24(FP), R11
 	MOVQ second+32(FP), R12
 	MOVQ blocks+40(FP), CX
-	MOVBLZX two+48(FP), R10
+	MOVQ entries+48(FP), R10
 	VBROADCASTI128 (R8), Y8
 	VBROADCASTI128 16(R8), Y9
 	VBROADCASTI128 32(R8), Y10
@@ -63,31 +75,29 @@ TEXT ·addPairs32AVX2(SB), NOSPLIT, $0-49
 	VBROADCASTI128 80(R8), Y13
 	VBROADCASTI128 96(R8), Y14
 	VBROADCASTI128 112(R8), Y15
-	MOVL $0x70, AX
-	MOVL AX, X6
-	VPBROADCASTB X6, Y6
-	MOVL $16, AX
-	MOVL AX, X7
-	VPBROADCASTB X7, Y7
 	TESTQ CX, CX
 	JLE  done
+	CMPQ R10, $32
+	JE   loop2
+	CMPQ R10, $64
+	JE   loop4
 
-loop:
-	VMOVDQU (R11), Y0
-	LOOKUP(firstdone)
-	VMOVDQU Y1, Y5
-	VMOVDQU (R12), Y0
-	LOOKUP(seconddone)
-	VMOVDQU (SI), Y0
-	VPADDB  Y5, Y0, Y0
-	VPSUBB  Y1, Y0, Y0
-	VMOVDQU Y0, (DI)
-	ADDQ $32, DI
-	ADDQ $32, SI
-	ADDQ $32, R11
-	ADDQ $32, R12
+loop8:
+	PAIRS(LOOKUP8)
 	DECQ CX
-	JNZ  loop
+	JNZ  loop8
+	JMP  done
+
+loop4:
+	PAIRS(LOOKUP4)
+	DECQ CX
+	JNZ  loop4
+	JMP  done
+
+loop2:
+	PAIRS(LOOKUP2)
+	DECQ CX
+	JNZ  loop2
 
 done:
 	VZEROUPPER

@@ -1,6 +1,7 @@
 package vec8
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -11,7 +12,7 @@ func TestAddPairs(t *testing.T) { impltest.Run(t, testAddPairs, "vec8") }
 
 func testAddPairs(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, rank := range []int{32, 64, 128, 256} {
+	for _, rank := range []int{20, 32, 48, 64, 100, 128, 256} {
 		for _, n := range []int{0, 1, 63, 64, 65, 200, 1024, 1031} {
 			f := make([]int8, rank)
 			for i := range f {
@@ -106,5 +107,26 @@ func testNarrowWidenRows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkAddPairs forms one noisy row of k = 784 entries (MNIST's first
+// layer) at the local (32) and Pearl (128) ranks.
+func BenchmarkAddPairs(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, rank := range []int{32, 128} {
+		b.Run(fmt.Sprintf("r=%d", rank), func(b *testing.B) {
+			const n = 784
+			f := make([]int8, rank)
+			src, dst := make([]int8, n), make([]int8, n)
+			first, second := make([]uint8, n), make([]uint8, n)
+			for l := range src {
+				first[l], second[l] = uint8(r.IntN(rank)), uint8(r.IntN(rank))
+			}
+			b.SetBytes(n)
+			for b.Loop() {
+				AddPairs(dst, src, f, first, second)
+			}
+		})
 	}
 }
