@@ -11,11 +11,12 @@
 //     -stockmax MACs: it runs at a few GMAC/s);
 //   - unmined: the exact int kernel (gemm.Name(), as Miner.Kernel reports) with mining off,
 //     twice: the kernel alone writing into a preallocated output, and
-//     pouw.Multiply as the Miner's mining-off path calls it, which allocates
-//     a fresh output as MineProduct does;
-//   - mined: pouw.MineProduct under the DefaultPolicy and the row's profile
+//     pouw.Multiply with a fresh output each time (what a caller that
+//     reuses nothing pays);
+//   - mined: Miner.MatMulInto under the DefaultPolicy and the row's profile
 //     (commitments, noise, GEMM with transcript, tickets, denoising), with
-//     its phase breakdown;
+//     its phase breakdown, writing into one reused output as the op and a
+//     training loop do;
 //   - op: the mined float path, op.Mul in the same kind of graph as stock
 //     (quantise, mine, dequantise);
 //   - this CPU's ceilings (package peak, pouw.CommitmentRoot, a parallel
@@ -269,10 +270,9 @@ func measureRow(row Row, miner *pouw.Miner, rounds int, o Options) (Result, erro
 		return res, err
 	}
 	res.Config = cfg
-	job := pouw.DevJob(hardNbits(row.Profile)).J
 	scratch := [][]int8{make([]int8, len(a.Data)), make([]int8, len(bt.Data))}
 
-	dst := make([]int32, s.M*s.N)
+	dst, minedDst := make([]int32, s.M*s.N), make([]int32, s.M*s.N)
 	// The denoising operands' two thin products, as the kernel computes them:
 	// A (m×k) and Bᵀ (n×k) times a sparse ±1 factor written out densely (r×k).
 	sparse := sparseFactor(int(cfg.Rank), s.K, rng)
@@ -309,9 +309,9 @@ func measureRow(row Row, miner *pouw.Miner, rounds int, o Options) (Result, erro
 		var sum pouw.Phases
 		runs := 0
 		rd.Mined = timeIt(o.Min, func() {
-			p, err := pouw.MineProduct(job, row.Profile, cfg, a, bt)
-			if err != nil || !p.Mined {
-				check(fmt.Errorf("mine: %v %v", err, p.Reason))
+			p, err := miner.MatMulInto(minedDst, a, bt, pouw.Tag{Role: "bench"})
+			if err != nil || !p.Mined || p.Config != cfg {
+				check(fmt.Errorf("mine: %v %v %v", err, p.Reason, p.Config))
 				return
 			}
 			res.Tiles = p.Tiles

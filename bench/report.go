@@ -245,9 +245,10 @@ func report(w io.Writer, in reportInfo) {
 		in.loadBefore, in.loadAfter)
 
 	fmt.Fprintf(w, "### Throughput (G multiply-accumulates per second; m×k×n)\n\n")
-	fmt.Fprintf(w, "Unmined is pouw.Multiply (allocates its output, like MineProduct); kernel is the same kernel writing into a\n")
-	fmt.Fprintf(w, "preallocated output. Ratios are of times, each the median of the rounds' own ratios; the share of peak is the\n")
-	fmt.Fprintf(w, "kernel's against the int8 peak measured in the same round. Stock is skipped (—) for the largest rows.\n\n")
+	fmt.Fprintf(w, "Kernel is pouw.Multiply writing into a preallocated output; unmined is the same with a fresh output each time;\n")
+	fmt.Fprintf(w, "mined is Miner.MatMulInto writing into a reused output, as the op and a training loop do. Ratios are of times,\n")
+	fmt.Fprintf(w, "each the median of the rounds' own ratios; the share of peak is the kernel's against the int8 peak measured in\n")
+	fmt.Fprintf(w, "the same round. Stock is skipped (—) for the largest rows.\n\n")
 	fmt.Fprintf(w, "Foreign load is the share of the machine's CPU time that other processes took during a round (median of the\n")
 	fmt.Fprintf(w, "kept rounds); a round above %.0f%% is run again, up to 3× the rounds, and the least disturbed are kept (kept/run).\n", 100*in.maxForeign)
 	fmt.Fprintf(w, "Kernel spread is (slowest − fastest round of the kernel) / its median: a difference between two separately timed\n")
@@ -278,7 +279,7 @@ func report(w io.Writer, in reportInfo) {
 	fmt.Fprintf(w, "GEMM+transcript includes the denoising epilogue (the rank-2r correction folded into the kernel); denoise is\n")
 	fmt.Fprintf(w, "preparing that correction (A·E_BL and E_AR·B′). Quantise is the op's time beyond the mined product: quantising,\n")
 	fmt.Fprintf(w, "dequantising and the graph machinery (the median of the rounds' own differences). Other is the mined total less\n")
-	fmt.Fprintf(w, "its phases: input checks, allocating the output and scratch, the tile grid.\n\n")
+	fmt.Fprintf(w, "its phases: input checks, scratch, the tile grid, the Miner's bookkeeping.\n\n")
 	fmt.Fprintf(w, "| shape | profile, r | kernel | commit | noise | GEMM+transcript | tickets | denoise | other | mined total | quantise (op − mined) |\n")
 	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range in.results {

@@ -13,6 +13,10 @@ type laneKernels struct {
 	// near sets dst[r·ds+l] = nearest(src[r·ss+l], inv[l]) for l < w.
 	near32 func(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64)
 	near64 func(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]float64)
+	// absmax32x64 and near32x64 are absmax32 and near32 on 64 lanes, a
+	// whole tile row (nil: four calls of 16 lanes).
+	absmax32x64 func(src []float32, stride, rows int, acc *[tile]uint32)
+	near32x64   func(dst []int8, ds int, src []float32, ss, rows int, inv *[tile]float64)
 	// tile64 is transposeTile for a whole tile (nil: transposeTile).
 	tile64 func(out []int8, os int, t *[tile * tile]int8)
 	// deq dequantises a prefix of a row (dequantRow's loop) and returns its
@@ -95,6 +99,33 @@ func laneMax[F float32 | float64](src []F, stride, rows, w int) (m [16]float64, 
 		}
 	}
 	return m, bad
+}
+
+// tileMax is laneMax over a whole tile row of 64 lanes, in one pass when
+// the kernels have one; ok is false when they do not.
+func tileMax[F float32 | float64](src []F, stride, rows int) (m [tile]float64, bad, ok bool) {
+	s, is32 := any(src).([]float32)
+	if !is32 || kern().absmax32x64 == nil || rows <= 0 {
+		return m, false, false
+	}
+	var acc [tile]uint32
+	kern().absmax32x64(s, stride, rows, &acc)
+	for l, b := range acc {
+		bad = bad || b >= 0x7f800000
+		m[l] = float64(math.Float32frombits(b))
+	}
+	return m, bad, true
+}
+
+// tileNear is laneNear over a whole tile row of 64 lanes, in one pass when
+// the kernels have one; it reports whether they did.
+func tileNear[F float32 | float64](dst []int8, ds int, src []F, ss, rows int, inv *[tile]float64) bool {
+	s, is32 := any(src).([]float32)
+	if !is32 || kern().near32x64 == nil || rows <= 0 {
+		return false
+	}
+	kern().near32x64(dst, ds, s, ss, rows, inv)
+	return true
 }
 
 func laneNear[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64) {

@@ -23,8 +23,18 @@ var avx2Kernels = laneKernels{
 	absmax64: absmax64AVX2,
 	near32:   near32AVX2,
 	near64:   near64AVX2,
-	deq32:    deq32AVX2,
-	deq64:    deq64AVX2,
+	tile64:   tile64AVX2,
+	absmax32x64: func(src []float32, stride, rows int, acc *[tile]uint32) {
+		_ = src[(rows-1)*stride+tile-1]
+		absmaxRows32x64AVX2(&src[0], stride, rows, acc)
+	},
+	near32x64: func(dst []int8, ds int, src []float32, ss, rows int, inv *[tile]float64) {
+		_ = src[(rows-1)*ss+tile-1]
+		_ = dst[(rows-1)*ds+tile-1]
+		nearRows32x64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
+	},
+	deq32: deq32AVX2,
+	deq64: deq64AVX2,
 }
 
 //go:noescape
@@ -84,6 +94,20 @@ func near64AVX2(dst []int8, ds int, src []float64, ss, rows, w int, inv *[16]flo
 	_ = src[(rows-1)*ss+15]
 	_ = dst[(rows-1)*ds+15]
 	nearRows64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
+}
+
+//go:noescape
+func nearRows32x64AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[tile]float64)
+
+//go:noescape
+func absmaxRows32x64AVX2(src *float32, stride, rows int, acc *[tile]uint32)
+
+//go:noescape
+func transposeTile64AVX2(dst *int8, os int, src *[tile * tile]int8)
+
+func tile64AVX2(out []int8, os int, t *[tile * tile]int8) {
+	_ = out[(tile-1)*os+tile-1]
+	transposeTile64AVX2(&out[0], os, t)
 }
 
 func deq32AVX2(y []float32, c []int32, sb []float64, s float64, incr bool) int {

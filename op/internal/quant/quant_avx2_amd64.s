@@ -238,3 +238,215 @@ deq64store:
 deq64done:
 	VZEROUPPER
 	RET
+
+// STORE8 writes the four 8-byte rows of r (x, its low lane): columns c and
+// c+1 to rows AX and AX+os, columns c+16 and c+17 to AX+16·os and AX+17·os;
+// then moves AX on two rows.
+#define STORE8(r, x) \
+	VMOVQ        x, (AX)          \
+	VPEXTRQ      $1, x, (AX)(R9*1) \
+	VEXTRACTI128 $1, r, X0        \
+	VMOVQ        X0, (AX)(R10*1)  \
+	VPEXTRQ      $1, X0, (AX)(R11*1) \
+	LEAQ         (AX)(R9*2), AX
+
+// func transposeTile64AVX2(dst *int8, os int, src *[4096]int8)
+// dst[l·os+j] = src[j·64+l] for j, l < 64, in 16 blocks of 8 source rows ×
+// 32 columns. Three rounds of in-lane unpacks (bytes, words, dwords) turn
+// the 8 rows into 8 registers whose 128-bit lanes each hold two output rows
+// of 8 bytes: register g holds columns 2g and 2g+1 of the block's left 16
+// columns in its low lane and columns 2g+16, 2g+17 in its high lane. The
+// rounds ping-pong between Y0–Y7 and Y8–Y15, so no register is spilled.
+TEXT ·transposeTile64AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ os+8(FP), R9
+	MOVQ src+16(FP), SI
+	MOVQ R9, R10
+	SHLQ $4, R10        // 16 rows of dst
+	LEAQ (R10)(R9*1), R11 // 17 rows
+	XORQ DX, DX         // j0: source row of the block
+
+trrows:
+	XORQ CX, CX         // l0: 0 or 32
+
+trcols:
+	// BX = src + j0·64 + l0; AX = dst + l0·os + j0
+	MOVQ DX, BX
+	SHLQ $6, BX
+	ADDQ CX, BX
+	ADDQ SI, BX
+	MOVQ CX, AX
+	IMULQ R9, AX
+	ADDQ DX, AX
+	ADDQ DI, AX
+	VMOVDQU (BX), Y0
+	VMOVDQU 64(BX), Y1
+	VMOVDQU 128(BX), Y2
+	VMOVDQU 192(BX), Y3
+	VMOVDQU 256(BX), Y4
+	VMOVDQU 320(BX), Y5
+	VMOVDQU 384(BX), Y6
+	VMOVDQU 448(BX), Y7
+	// bytes: rows (0,1) (2,3) (4,5) (6,7)
+	VPUNPCKLBW Y1, Y0, Y8
+	VPUNPCKHBW Y1, Y0, Y9
+	VPUNPCKLBW Y3, Y2, Y10
+	VPUNPCKHBW Y3, Y2, Y11
+	VPUNPCKLBW Y5, Y4, Y12
+	VPUNPCKHBW Y5, Y4, Y13
+	VPUNPCKLBW Y7, Y6, Y14
+	VPUNPCKHBW Y7, Y6, Y15
+	// words: four rows of columns 0–3, 4–7, 8–11, 12–15
+	VPUNPCKLWD Y10, Y8, Y0
+	VPUNPCKHWD Y10, Y8, Y1
+	VPUNPCKLWD Y11, Y9, Y2
+	VPUNPCKHWD Y11, Y9, Y3
+	VPUNPCKLWD Y14, Y12, Y4
+	VPUNPCKHWD Y14, Y12, Y5
+	VPUNPCKLWD Y15, Y13, Y6
+	VPUNPCKHWD Y15, Y13, Y7
+	// dwords: eight rows of two columns each
+	VPUNPCKLDQ Y4, Y0, Y8
+	VPUNPCKHDQ Y4, Y0, Y9
+	VPUNPCKLDQ Y5, Y1, Y10
+	VPUNPCKHDQ Y5, Y1, Y11
+	VPUNPCKLDQ Y6, Y2, Y12
+	VPUNPCKHDQ Y6, Y2, Y13
+	VPUNPCKLDQ Y7, Y3, Y14
+	VPUNPCKHDQ Y7, Y3, Y15
+	STORE8(Y8, X8)
+	STORE8(Y9, X9)
+	STORE8(Y10, X10)
+	STORE8(Y11, X11)
+	STORE8(Y12, X12)
+	STORE8(Y13, X13)
+	STORE8(Y14, X14)
+	STORE8(Y15, X15)
+	ADDQ $32, CX
+	CMPQ CX, $64
+	JLT  trcols
+	ADDQ $8, DX
+	CMPQ DX, $64
+	JLT  trrows
+	VZEROUPPER
+	RET
+
+// NEAR16M is NEAR16 with the 16 factors read from off(R8) and the result
+// stored at off/8(DI).
+#define NEAR16M(off, out) \
+	VMULPD     off(R8), Y1, Y1    \
+	VMULPD     off+32(R8), Y2, Y2 \
+	VMULPD     off+64(R8), Y3, Y3 \
+	VMULPD     off+96(R8), Y4, Y4 \
+	VCVTPD2DQY Y1, X1      \
+	VCVTPD2DQY Y2, X2      \
+	VCVTPD2DQY Y3, X3      \
+	VCVTPD2DQY Y4, X4      \
+	VPMINSD    X10, X1, X1 \
+	VPMINSD    X10, X2, X2 \
+	VPMINSD    X10, X3, X3 \
+	VPMINSD    X10, X4, X4 \
+	VPMAXSD    X11, X1, X1 \
+	VPMAXSD    X11, X2, X2 \
+	VPMAXSD    X11, X3, X3 \
+	VPMAXSD    X11, X4, X4 \
+	VPACKSSDW  X2, X1, X1  \
+	VPACKSSDW  X4, X3, X3  \
+	VPACKSSWB  X3, X1, X1  \
+	VMOVDQU    X1, out(DI)
+
+#define CVT16(off) \
+	VCVTPS2PD off(SI), Y1    \
+	VCVTPS2PD off+16(SI), Y2 \
+	VCVTPS2PD off+32(SI), Y3 \
+	VCVTPS2PD off+48(SI), Y4
+
+// func nearRows32x64AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[64]float64)
+// nearRows32AVX2 for 64 lanes a row: a whole tile row of the column-
+// contiguous quantiser, four cache lines read together.
+TEXT ·nearRows32x64AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), DX
+	MOVQ rows+32(FP), CX
+	MOVQ inv+40(FP), R8
+	MOVL $64, AX
+	MOVL AX, X10
+	VPBROADCASTD X10, X10
+	MOVL $-64, AX
+	MOVL AX, X11
+	VPBROADCASTD X11, X11
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JLE  near64lanesdone
+
+near64lanesloop:
+	CVT16(0)
+	NEAR16M(0, 0)
+	CVT16(64)
+	NEAR16M(128, 16)
+	CVT16(128)
+	NEAR16M(256, 32)
+	CVT16(192)
+	NEAR16M(384, 48)
+	ADDQ DX, SI
+	ADDQ BX, DI
+	DECQ CX
+	JNZ  near64lanesloop
+
+near64lanesdone:
+	VZEROUPPER
+	RET
+
+// func absmaxRows32x64AVX2(src *float32, stride, rows int, acc *[64]uint32)
+// absmaxRows32AVX2 for 64 lanes a row (rows ≥ 1).
+TEXT ·absmaxRows32x64AVX2(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+16(FP), CX
+	MOVQ acc+24(FP), DI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVL $0x7fffffff, AX
+	MOVL AX, X8
+	VPBROADCASTD X8, Y8
+
+abs64lanesloop:
+	VPAND   (SI), Y8, Y9
+	VPAND   32(SI), Y8, Y10
+	VPAND   64(SI), Y8, Y11
+	VPAND   96(SI), Y8, Y12
+	VPMAXUD Y9, Y0, Y0
+	VPMAXUD Y10, Y1, Y1
+	VPMAXUD Y11, Y2, Y2
+	VPMAXUD Y12, Y3, Y3
+	VPAND   128(SI), Y8, Y9
+	VPAND   160(SI), Y8, Y10
+	VPAND   192(SI), Y8, Y11
+	VPAND   224(SI), Y8, Y12
+	VPMAXUD Y9, Y4, Y4
+	VPMAXUD Y10, Y5, Y5
+	VPMAXUD Y11, Y6, Y6
+	VPMAXUD Y12, Y7, Y7
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  abs64lanesloop
+
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VMOVDQU Y5, 160(DI)
+	VMOVDQU Y6, 192(DI)
+	VMOVDQU Y7, 224(DI)
+	VZEROUPPER
+	RET

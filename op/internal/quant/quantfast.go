@@ -143,28 +143,37 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 	var buf [tile * tile]int8
 	for i0 := 0; i0 < rows; i0 += tile {
 		iw := min(tile, rows-i0)
-		var maxes [tile]float64
-		var invs [tile / 16][16]float64
-		var divs [tile]float64
-		noDiv := true
-		for c := 0; c < iw; c += 16 {
+		var maxes, invs, divs [tile]float64
+		whole := false // one 64-lane pass per memory row
+		if iw == tile {
+			m, bad, ok := tileMax(v.Data[i0:], v.ColStride, cols)
+			if bad {
+				return firstBad(v)
+			}
+			maxes, whole = m, ok
+		}
+		for c := 0; c < iw && !whole; c += 16 {
 			w := min(16, iw-c)
 			m, bad := laneMax(v.Data[i0+c:], v.ColStride, cols, w)
 			if bad {
 				return firstBad(v)
 			}
 			copy(maxes[c:c+w], m[:w])
-			for l := range w {
-				invs[c/16][l], divs[c+l] = factor(m[l])
-				noDiv = noDiv && divs[c+l] == 0
-			}
+		}
+		noDiv := true
+		for l, m := range maxes[:iw] {
+			invs[l], divs[l] = factor(m)
+			noDiv = noDiv && divs[l] == 0
 		}
 		switch {
 		case rnd == nil && noDiv:
 			for j0 := 0; j0 < cols; j0 += tile {
 				jw := min(tile, cols-j0)
-				for c := 0; c < iw; c += 16 {
-					laneNear(buf[c:], tile, v.Data[j0*v.ColStride+i0+c:], v.ColStride, jw, min(16, iw-c), &invs[c/16])
+				src := v.Data[j0*v.ColStride+i0:]
+				if !whole || !tileNear(buf[:], tile, src, v.ColStride, jw, &invs) {
+					for c := 0; c < iw; c += 16 {
+						laneNear(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]))
+					}
 				}
 				if jw == tile && iw == tile && kern().tile64 != nil {
 					kern().tile64(out[i0*cols+j0:], cols, &buf)
@@ -179,7 +188,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 				col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
 				for l, x := range col {
 					i := i0 + l
-					out[i*cols+j] = roundStochastic(float64(x), invs[l/16][l%16], rnd.uniform(i*cols+j))
+					out[i*cols+j] = roundStochastic(float64(x), invs[l], rnd.uniform(i*cols+j))
 				}
 			}
 		default:
@@ -187,7 +196,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 				col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
 				for l, x := range col {
 					i := i0 + l
-					out[i*cols+j] = quantOne(float64(x), invs[l/16][l%16], divs[l], i*cols+j, rnd)
+					out[i*cols+j] = quantOne(float64(x), invs[l], divs[l], i*cols+j, rnd)
 				}
 			}
 		}
