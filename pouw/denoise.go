@@ -3,6 +3,7 @@ package pouw
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/usefulwork/minedmatmul/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
@@ -60,10 +61,9 @@ func sparseRowTimesPairs(dst []int32, x []int8, pairs []noisePair) {
 //
 //	L = [−A·E_BL | −E_AL] (m×2r),  R = [E_BRᵀ | (E_AR·B')ᵀ] (n×2r)
 //
-// A·E_BL and (E_AR·B')ᵀ are themselves int8 products with the ±1 sparse
-// factors written out densely (r×k each), so the same fast kernel computes
-// them: (m+n)·k·r MACs at the int8 rate beats k·(m+n) scattered additions.
-// L and R are int16 for VPDPWSSD. Their entries are sums of about 2k/r
+// A·E_BL and (E_AR·B')ᵀ are products with the sparse ±1 factors, which
+// gemm.SparseMul computes with two additions per operand entry, whatever
+// the rank (written out densely they would cost (m+n)·k·r MACs). L and R are int16 for VPDPWSSD. Their entries are sums of about 2k/r
 // values and fit easily in practice; when one does not, every wide factor is
 // split into a high and a low byte (4r columns), which is exact for any k ≤
 // 65536.
@@ -79,9 +79,9 @@ func denoiseCorrection(a, noisyBT []int8, m, n, k int, nz *noise) *gemm.Correcti
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		gemm.Mul(qt, noisyBT, sparseDense(nz.pairsA, r, k), n, r, k, nil, nil, nil)
+		gemm.SparseMul(qt, noisyBT, n, k, pairIndices(nz.pairsA), r)
 	}()
-	gemm.Mul(p, a, sparseDense(nz.pairsB, r, k), m, r, k, nil, nil, nil)
+	gemm.SparseMul(p, a, m, k, pairIndices(nz.pairsB), r)
 	wg.Wait()
 
 	if c := narrowCorrection(p, qt, nz, m, n); c != nil {
@@ -177,14 +177,12 @@ func buildCorrection(p, qt []int32, nz *noise, m, n int, split bool) *gemm.Corre
 	return c
 }
 
-// sparseDense writes a sparse factor out densely as r rows of k: row f holds
-// +1 at every l whose pair's First is f and −1 where its Second is f. For B's
-// pairs that is E_BLᵀ, for A's it is E_AR.
-func sparseDense(pairs []noisePair, r, k int) []int8 {
-	d := make([]int8, r*k)
-	for l, pr := range pairs[:k] {
-		d[int(pr.first)*k+l] = 1
-		d[int(pr.second)*k+l] = -1
+// pairIndices views pairs as the index list gemm.SparseMul takes: first and
+// second of each line, in order. noisePair is two uint16 fields, so the
+// memory is the same.
+func pairIndices(pairs []noisePair) []uint16 {
+	if len(pairs) == 0 {
+		return nil
 	}
-	return d
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&pairs[0])), 2*len(pairs))
 }

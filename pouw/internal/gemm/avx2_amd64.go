@@ -54,29 +54,11 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 		// The panel holds, per pair step, 16 columns × 2 int16: as
 		// uint32, one word per (step, column).
 		words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
-		steps := k2 / 2
-		// The panel's rows widened side by side (16 rows of steps words,
-		// odd tails padded with 0), then transposed 8×8 words at a time.
 		if wides[wk] == nil {
 			wides[wk] = make([]int16, 16*k2)
 		}
-		wide := wides[wk]
-		pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), 16*steps)
+		packPanel(words, bt[j0*p.k:], w, p.k, wides[wk])
 		for c := 0; c < w; c++ {
-			widen(wide[c*k2:(c+1)*k2], bt[(j0+c)*p.k:(j0+c+1)*p.k])
-			clear(wide[c*k2+p.k : (c+1)*k2])
-		}
-		blocks := steps / 8
-		if w == 16 && blocks > 0 {
-			transpose8AVX2(&words[0], &pairs[0], steps, blocks)
-			transpose8AVX2(&words[8], &pairs[8*steps], steps, blocks)
-		} else {
-			blocks = 0
-		}
-		for c := 0; c < w; c++ {
-			for s := 8 * blocks; s < steps; s++ {
-				words[16*s+c] = pairs[c*steps+s]
-			}
 			if p.q > 0 {
 				rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
 				for f, v := range rr {
@@ -140,6 +122,77 @@ func mulAVX2(p *plan, dst []int32, a, bt []int8) {
 						copy(dst[(i0+i)*p.n+j0:(i0+i)*p.n+j0+wd], s.out[(i-g)*16:(i-g)*16+wd])
 					}
 				}
+			}
+		}
+	})
+}
+
+// packPanel lays out rows [0, w) of src (rows of k int8, w ≤ 16) as a
+// packed panel: per pair step s < ⌈k/2⌉, 16 words, word c holding entries
+// 2s and 2s+1 of row c as int16 (an odd k's last pair padded with 0). The
+// rows are widened side by side into wide (16·(k+1) int16 at least), then
+// transposed 8×8 words at a time. Words of rows c ≥ w are left as they are.
+func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
+	k2 := (k + 1) &^ 1
+	steps := k2 / 2
+	pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), 16*steps)
+	for c := 0; c < w; c++ {
+		widen(wide[c*k2:(c+1)*k2], src[c*k:(c+1)*k])
+		clear(wide[c*k2+k : (c+1)*k2])
+	}
+	blocks := steps / 8
+	if w == 16 && blocks > 0 {
+		transpose8AVX2(&words[0], &pairs[0], steps, blocks)
+		transpose8AVX2(&words[8], &pairs[8*steps], steps, blocks)
+	} else {
+		blocks = 0
+	}
+	for c := 0; c < w; c++ {
+		for s := 8 * blocks; s < steps; s++ {
+			words[16*s+c] = pairs[c*steps+s]
+		}
+	}
+}
+
+//go:noescape
+func sparseAccAVX2(panel *uint32, steps int, idx *uint16, acc *int32)
+
+// sparseMulAVX2 is SparseMul on packed 16-row panels: for each pair step,
+// VPMADDWD against (1, 0) and (0, 1) splits the panel's words into the two
+// entries' 16-row columns as int32, which are added into and subtracted
+// from their columns of a r×16 accumulator in L1 (sparseAccAVX2).
+func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
+	k2 := (k + 1) &^ 1
+	steps := k2 / 2
+	// An odd k's padding entry is 0: any column takes it unchanged.
+	pidx := idx[:2*k]
+	if k2 != k {
+		pidx = append(append(make([]uint16, 0, 2*k2), idx[:2*k]...), 0, 1)
+	}
+	type scratch struct {
+		words []uint32
+		wide  []int16
+		acc   []int32
+	}
+	blocks := (m + 15) / 16
+	scr := make([]scratch, workers(blocks))
+	parallel(blocks, func(w, block int) {
+		s := &scr[w]
+		if s.words == nil {
+			s.words, s.wide, s.acc = make([]uint32, 16*steps), make([]int16, 16*k2), make([]int32, 16*r)
+		}
+		i0 := 16 * block
+		h := min(16, m-i0)
+		if h < 16 {
+			clear(s.words)
+		}
+		packPanel(s.words, a[i0*k:], h, k, s.wide)
+		clear(s.acc)
+		sparseAccAVX2(&s.words[0], steps, &pidx[0], &s.acc[0])
+		for c := 0; c < h; c++ {
+			out := dst[(i0+c)*r : (i0+c+1)*r]
+			for f := range out {
+				out[f] = s.acc[16*f+c]
 			}
 		}
 	})

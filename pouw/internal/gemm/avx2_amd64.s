@@ -203,3 +203,59 @@ trloop:
 trdone:
 	VZEROUPPER
 	RET
+
+// SPARSE adds Ylo and Yhi (the 16-row column of one entry, int32) into the
+// accumulator row at byte offset 64·first(idx) and subtracts them from the
+// one at 64·second(idx+2).
+#define SPARSE(off, lo, hi) \
+	MOVWQZX off(R8), AX          \
+	SHLQ    $6, AX               \
+	MOVWQZX off+2(R8), BX        \
+	SHLQ    $6, BX               \
+	VPADDD  (DI)(AX*1), lo, Y4   \
+	VPADDD  32(DI)(AX*1), hi, Y5 \
+	VMOVDQU Y4, (DI)(AX*1)       \
+	VMOVDQU Y5, 32(DI)(AX*1)     \
+	VMOVDQU (DI)(BX*1), Y4       \
+	VMOVDQU 32(DI)(BX*1), Y5     \
+	VPSUBD  lo, Y4, Y4           \
+	VPSUBD  hi, Y5, Y5           \
+	VMOVDQU Y4, (DI)(BX*1)       \
+	VMOVDQU Y5, 32(DI)(BX*1)
+
+// func sparseAccAVX2(panel *uint32, steps int, idx *uint16, acc *int32)
+// For each pair step s of the packed panel (16 words: entries 2s and 2s+1 of
+// 16 rows), acc[first(l)] += column l and acc[second(l)] −= column l for
+// l = 2s, 2s+1, where acc is r rows of 16 int32 and idx holds first(l),
+// second(l) for each l.
+TEXT ·sparseAccAVX2(SB), NOSPLIT, $0-32
+	MOVQ panel+0(FP), SI
+	MOVQ steps+8(FP), CX
+	MOVQ idx+16(FP), R8
+	MOVQ acc+24(FP), DI
+	MOVL $1, AX
+	MOVL AX, X14
+	VPBROADCASTD X14, Y14 // int16 pairs (1, 0): the step's first entry
+	MOVL $0x10000, AX
+	MOVL AX, X15
+	VPBROADCASTD X15, Y15 // (0, 1): its second
+	TESTQ CX, CX
+	JLE  sparsedone
+
+sparseloop:
+	VMOVDQU  (SI), Y8
+	VMOVDQU  32(SI), Y9
+	VPMADDWD Y14, Y8, Y0
+	VPMADDWD Y14, Y9, Y1
+	VPMADDWD Y15, Y8, Y2
+	VPMADDWD Y15, Y9, Y3
+	SPARSE(0, Y0, Y1)
+	SPARSE(4, Y2, Y3)
+	ADDQ $64, SI
+	ADDQ $8, R8
+	DECQ CX
+	JNZ  sparseloop
+
+sparsedone:
+	VZEROUPPER
+	RET

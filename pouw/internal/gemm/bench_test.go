@@ -53,3 +53,33 @@ func BenchmarkMulShapes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSparseMul times the denoising operands' products with a sparse
+// ±1 factor (two additions an entry) beside the same product with the
+// factor written out densely through Mul (k·r MACs a row).
+func BenchmarkSparseMul(b *testing.B) {
+	for _, s := range [][3]int{{1024, 784, 32}, {128, 784, 32}, {2048, 2048, 128}} {
+		m, k, r := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 2))
+		a := randInt8(rng, m*k, false)
+		idx := make([]uint16, 2*k)
+		dense := make([]int8, r*k)
+		for l := 0; l < k; l++ {
+			f := rng.IntN(r)
+			g := (f + 1 + rng.IntN(r-1)) % r
+			idx[2*l], idx[2*l+1] = uint16(f), uint16(g)
+			dense[f*k+l], dense[g*k+l] = 1, -1
+		}
+		dst := make([]int32, m*r)
+		b.Run(fmt.Sprintf("sparse/%dx%dx%d", m, k, r), func(b *testing.B) {
+			for b.Loop() {
+				SparseMul(dst, a, m, k, idx, r)
+			}
+		})
+		b.Run(fmt.Sprintf("dense/%dx%dx%d", m, k, r), func(b *testing.B) {
+			for b.Loop() {
+				Mul(dst, a, dense, m, r, k, nil, nil, nil)
+			}
+		})
+	}
+}

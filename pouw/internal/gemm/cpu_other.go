@@ -11,3 +11,7 @@ const (
 // compiles the same on every platform.
 func mulAVX512(p *plan, dst []int32, a, bt []int8) { mulGeneric(p, dst, a, bt) }
 func mulAVX2(p *plan, dst []int32, a, bt []int8)   { mulGeneric(p, dst, a, bt) }
+
+func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
+	sparseMulGeneric(dst, a, m, k, idx, r)
+}

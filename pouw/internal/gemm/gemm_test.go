@@ -2,11 +2,13 @@ package gemm
 
 import (
 	"fmt"
-	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
+
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
 // refMul is the oracle: a plain triple loop, chunk by chunk, written from
@@ -145,5 +147,62 @@ func testMatchesReference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSparseMulMatchesReference checks SparseMul under every implementation
+// against the dense product with S written out, on ragged shapes and on
+// extreme entries (±127, where int16 column sums would overflow).
+func TestSparseMulMatchesReference(t *testing.T) {
+	impltest.Run(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 5))
+		for _, m := range []int{1, 15, 16, 17, 40} {
+			for _, k := range []int{1, 2, 7, 16, 100, 785} {
+				for _, r := range []int{2, 32, 128} {
+					a := randInt8(rng, m*k, m == 17)
+					idx := make([]uint16, 2*k)
+					for l := 0; l < k; l++ {
+						f := rng.IntN(r)
+						s := (f + 1 + rng.IntN(r-1)) % r
+						idx[2*l], idx[2*l+1] = uint16(f), uint16(s)
+					}
+					if k == 785 { // every entry in one column pair: the largest sums
+						for l := 0; l < k; l++ {
+							idx[2*l], idx[2*l+1] = 0, 1
+						}
+					}
+					dense := make([]int8, r*k) // Sᵀ, r×k
+					for l := 0; l < k; l++ {
+						dense[int(idx[2*l])*k+l] = 1
+						dense[int(idx[2*l+1])*k+l] = -1
+					}
+					want, _ := refMul(a, dense, m, r, k, nil, nil)
+					got := make([]int32, m*r)
+					for i := range got {
+						got[i] = -1 // every entry must be written
+					}
+					SparseMul(got, a, m, k, idx, r)
+					if !slices.Equal(want, got) {
+						t.Fatalf("m=%d k=%d r=%d: got %v, want %v", m, k, r, got, want)
+					}
+				}
+			}
+		}
+	}, "gemm")
+}
+
+// TestSparseMulRejectsBadFactor: a row of S with one column twice, or a
+// column outside r, is a caller's bug and panics before any memory is read.
+func TestSparseMulRejectsBadFactor(t *testing.T) {
+	a := make([]int8, 4)
+	for _, idx := range [][]uint16{{0, 1, 1, 1, 0, 1, 0, 1}, {0, 2, 1, 0, 0, 1, 0, 1}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("SparseMul accepted %v", idx)
+				}
+			}()
+			SparseMul(make([]int32, 2), a, 1, 4, idx, 2)
+		}()
 	}
 }
