@@ -154,7 +154,7 @@ func TestFloors(t *testing.T) {
 	f := FloorsOf(s, cfg, tiles, rt)
 	near := func(name string, got time.Duration, wantSec float64) {
 		t.Helper()
-		if d := got.Seconds() - wantSec; d > 1e-9 || d < -1e-9 {
+		if d := got.Seconds() - wantSec; d > 1e-8 || d < -1e-8 {
 			t.Errorf("%s floor %v, want %gs", name, got, wantSec)
 		}
 	}
@@ -162,7 +162,7 @@ func TestFloors(t *testing.T) {
 	near("commit", f.Commit, 3072*1024/rt.Blake3)
 	// 1e6 compressions per second.
 	near("noise", f.Noise, (3072*32/32+2*128)/1e6+3072*1024/1e10)
-	near("denoise", f.DenoiseOps, 3072*1024*32/1e11)
+	near("denoise", f.DenoiseOps, 2*3072*1024/1e11+3072*1024/1e10) // sparse: below the dense 3072·1024·32/1e11
 	near("epilogue", f.Epilogue, 1024*2048*64/5e10)
 	near("transcript", f.Transcript, float64(tiles)*256*32/1e11)
 	near("tickets", f.Tickets, float64(tiles)/1e6)

@@ -158,7 +158,7 @@ type Floors struct {
 	Kernel     time.Duration // m·n·k int8 MACs at the int8 peak
 	Commit     time.Duration // (m+n)·k bytes at the BLAKE3 Merkle rate
 	Noise      time.Duration // the noise PRF's compressions, plus forming A′, B′ at the copy rate
-	DenoiseOps time.Duration // A·E_BL and E_AR·B′ as int8 products: (m+n)·k·r MACs at the int8 peak
+	DenoiseOps time.Duration // A·E_BL and E_AR·B′: the cheaper of the sparse and the dense way (FloorsOf)
 	Epilogue   time.Duration // the rank-2r correction: m·n·2r MACs at the int16 peak
 	Transcript time.Duration // one XOR of every tile accumulator per chunk of r: tiles·h·w·(dot_len/r) lanes
 	Tickets    time.Duration // one keyed BLAKE3 compression per tile
@@ -194,7 +194,10 @@ func FloorsOf(s Shape, cfg pouw.Config, tiles int, rt Rates) Floors {
 		Kernel:     at(m*n*k, rt.Int8),
 		Commit:     at((m+n)*k, rt.Blake3),
 		Noise:      at(PRFCompressions(s.M, s.K, s.N, int(cfg.Rank)), compressions) + at((m+n)*k, rt.Copy),
-		DenoiseOps: at((m+n)*k*r, rt.Int8),
+		// With the ±1 factors sparse, two 32-bit additions per operand entry
+		// (at the vector lane rate) and one pass over the operands; written out
+		// densely, (m+n)·k·r MACs at the int8 peak. The floor is the cheaper.
+		DenoiseOps: min(at(2*(m+n)*k, rt.Xor32)+at((m+n)*k, rt.Copy), at((m+n)*k*r, rt.Int8)),
 		Epilogue:   at(m*n*2*r, rt.Int16),
 		Transcript: at(float64(tiles)*float64(cfg.TileH()*cfg.TileW())*chunks, rt.Xor32),
 		Tickets:    at(float64(tiles), compressions),
