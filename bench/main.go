@@ -167,7 +167,7 @@ type Result struct {
 	Rates                                 Rates // medians over the row's rounds
 	Floors                                Floors
 	Rounds                                int
-	Thin                                  time.Duration // the denoising operands' two thin products through pouw.Multiply
+	Thin                                  time.Duration // the denoising operands' two thin products, the dense way, through pouw.Multiply
 	Wide                                  time.Duration // pouw.Multiply of m×(k+2r)×n: the fused GEMM's MACs, no transcript
 	WideExtra, Quantise                   time.Duration // medians of the rounds' own Wide − Kernel and Op − Mined
 	KernelSpread                          float64       // (slowest − fastest kernel round) / median: the noise of any difference
@@ -273,8 +273,9 @@ func measureRow(row Row, miner *pouw.Miner, rounds int, o Options) (Result, erro
 	scratch := [][]int8{make([]int8, len(a.Data)), make([]int8, len(bt.Data))}
 
 	dst, minedDst := make([]int32, s.M*s.N), make([]int32, s.M*s.N)
-	// The denoising operands' two thin products, as the kernel computes them:
-	// A (m×k) and Bᵀ (n×k) times a sparse ±1 factor written out densely (r×k).
+	// The denoising operands the dense way, beside the sparse way the
+	// denoise phase takes: A (m×k) and Bᵀ (n×k) times a ±1 factor written
+	// out densely (r×k).
 	sparse := sparseFactor(int(cfg.Rank), s.K, rng)
 	thinA, thinB := make([]int32, s.M*int(cfg.Rank)), make([]int32, s.N*int(cfg.Rank))
 	// The product the fused GEMM computes, as the AVX2 kernel lays it out:
