@@ -191,9 +191,9 @@ func FloorsOf(s Shape, cfg pouw.Config, tiles int, rt Rates) Floors {
 	compressions := rt.Blake3 * compressionsPerByte // per second
 	chunks := float64(cfg.DotLen() / int(cfg.Rank))
 	return Floors{
-		Kernel:     at(m*n*k, rt.Int8),
-		Commit:     at((m+n)*k, rt.Blake3),
-		Noise:      at(PRFCompressions(s.M, s.K, s.N, int(cfg.Rank)), compressions) + at((m+n)*k, rt.Copy),
+		Kernel: at(m*n*k, rt.Int8),
+		Commit: at((m+n)*k, rt.Blake3),
+		Noise:  at(PRFCompressions(s.M, s.K, s.N, int(cfg.Rank)), compressions) + at((m+n)*k, rt.Copy),
 		// With the ±1 factors sparse, two 32-bit additions per operand entry
 		// (at the vector lane rate) and one pass over the operands; written out
 		// densely, (m+n)·k·r MACs at the int8 peak. The floor is the cheaper.
