@@ -9,14 +9,15 @@
 // the same as math.RoundToEven on the same float64 product; float64 to
 // float32 is VCVTPD2PS under the same mode, Go's conversion.
 
-// NEAR16 turns 4+4+4+4 float64 lanes (Y1..Y4) into 16 int8s stored at
-// (DI): times the factors (Y12..Y15), rounded, clamped to [-64, 64] (X10,
-// X11), narrowed with saturation (exact: the values already fit).
-#define NEAR16 \
-	VMULPD     Y12, Y1, Y1 \
-	VMULPD     Y13, Y2, Y2 \
-	VMULPD     Y14, Y3, Y3 \
-	VMULPD     Y15, Y4, Y4 \
+// NEAR16BY turns 4+4+4+4 float64 lanes (Y1..Y4) into 16 int8s stored at
+// out(DI): times the factors f1..f4 (registers or memory), rounded, clamped
+// to [-64, 64] (X10, X11), narrowed with saturation (exact: the values
+// already fit). NEAR16 takes the factors from Y12..Y15.
+#define NEAR16BY(f1, f2, f3, f4, out) \
+	VMULPD     f1, Y1, Y1  \
+	VMULPD     f2, Y2, Y2  \
+	VMULPD     f3, Y3, Y3  \
+	VMULPD     f4, Y4, Y4  \
 	VCVTPD2DQY Y1, X1      \
 	VCVTPD2DQY Y2, X2      \
 	VCVTPD2DQY Y3, X3      \
@@ -32,7 +33,9 @@
 	VPACKSSDW  X2, X1, X1  \
 	VPACKSSDW  X4, X3, X3  \
 	VPACKSSWB  X3, X1, X1  \
-	VMOVDQU    X1, (DI)
+	VMOVDQU    X1, out(DI)
+
+#define NEAR16 NEAR16BY(Y12, Y13, Y14, Y15, 0)
 
 #define NEAR_SETUP \
 	MOVQ dst+0(FP), DI   \
@@ -332,28 +335,8 @@ trcols:
 	RET
 
 // NEAR16M is NEAR16 with the 16 factors read from off(R8) and the result
-// stored at off/8(DI).
-#define NEAR16M(off, out) \
-	VMULPD     off(R8), Y1, Y1    \
-	VMULPD     off+32(R8), Y2, Y2 \
-	VMULPD     off+64(R8), Y3, Y3 \
-	VMULPD     off+96(R8), Y4, Y4 \
-	VCVTPD2DQY Y1, X1      \
-	VCVTPD2DQY Y2, X2      \
-	VCVTPD2DQY Y3, X3      \
-	VCVTPD2DQY Y4, X4      \
-	VPMINSD    X10, X1, X1 \
-	VPMINSD    X10, X2, X2 \
-	VPMINSD    X10, X3, X3 \
-	VPMINSD    X10, X4, X4 \
-	VPMAXSD    X11, X1, X1 \
-	VPMAXSD    X11, X2, X2 \
-	VPMAXSD    X11, X3, X3 \
-	VPMAXSD    X11, X4, X4 \
-	VPACKSSDW  X2, X1, X1  \
-	VPACKSSDW  X4, X3, X3  \
-	VPACKSSWB  X3, X1, X1  \
-	VMOVDQU    X1, out(DI)
+// stored at out(DI).
+#define NEAR16M(off, out) NEAR16BY(off(R8), off+32(R8), off+64(R8), off+96(R8), out)
 
 #define CVT16(off) \
 	VCVTPS2PD off(SI), Y1    \
