@@ -38,93 +38,178 @@ func widen(dst []int16, src []int8) {
 // mulAVX2 widens the operands to int16 and appends the correction to them
 // (its pairs come after the tail of k), so one loop computes both.
 func mulAVX2(p *plan, dst []int32, a, bt []int8) {
-	k2 := (p.k + 1) &^ 1
-	kk := k2 + p.q    // int16 entries per widened row: A' or B', then L or R
-	bPanel := 16 * kk // int16 per packed column panel
+	x := avx2Call{p: p, dst: dst, a: a, bt: bt}
+	x.k2 = (p.k + 1) &^ 1
+	x.kk = x.k2 + p.q
+	x.chunkPairs = p.r / 2
+	x.restPairs = (x.kk - 2*p.nchunks*x.chunkPairs) / 2
+	if 2*p.m*x.kk <= residentA {
+		x.mulResidentA()
+		return
+	}
+	x.mulPackedB()
+}
+
+// residentA is the most bytes of widened A that mulResidentA keeps whole:
+// well inside a Zen 3 core's 512 KiB L2 (2 MiB on recent Intel cores).
+// Tests set it to 0 and to a large value to run each way on every shape.
+var residentA = 320 << 10
+
+// avx2Call is one Mul on the AVX2 kernel: the plan, the operands, and the
+// widened layout, kk int16 a row: k rounded up to pairs (k2), then the
+// correction's q entries.
+type avx2Call struct {
+	p                     *plan
+	dst                   []int32
+	a, bt                 []int8
+	k2, kk                int
+	chunkPairs, restPairs int
+}
+
+// mulPackedB packs all of B into column panels first, then hands out row
+// panels (cut into column blocks when there are few), each widened once and
+// run against every panel of its block.
+func (x *avx2Call) mulPackedB() {
+	p := x.p
+	bPanel := 16 * x.kk // int16 per packed column panel
 	bb := packed.Get(2 * p.colPanels * bPanel)
 	defer packed.Put(bb)
 	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&bb[0])), p.colPanels*bPanel)
 	wides := make([][]int16, workers(p.colPanels))
 	parallel(p.colPanels, func(wk, pj int) {
-		j0, w := p.colsOf(pj)
-		dstp := bPanel16(bPacked, pj, bPanel)
-		if w < 16 || p.q%2 != 0 {
-			clear(dstp) // a full panel's words are all written below
-		}
-		// The panel holds, per pair step, 16 columns × 2 int16: as
-		// uint32, one word per (step, column).
-		words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
 		if wides[wk] == nil {
-			wides[wk] = make([]int16, 16*k2)
+			wides[wk] = make([]int16, 16*x.k2)
 		}
-		packPanel(words, bt[j0*p.k:], w, p.k, wides[wk])
-		for c := 0; c < w; c++ {
-			if p.q > 0 {
-				rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
-				for f, v := range rr {
-					l := k2 + f
-					dstp[32*(l/2)+2*c+l%2] = v
-				}
-			}
-		}
+		x.packB(bPacked[pj*bPanel:(pj+1)*bPanel], pj, wides[wk])
 	})
-	chunkPairs := p.r / 2
-	restPairs := (kk - 2*p.nchunks*chunkPairs) / 2
 	colBlocks, items := p.workItems()
 	type scratch struct {
-		a    []int16
-		out  [64]int32
-		jack Jackpot
+		avx2Scratch
+		a []int16 // the item's row panel, widened
 	}
 	scr := make([]scratch, workers(items))
 	parallel(items, func(w, item int) {
 		s := &scr[w]
 		pi, pj0, pj1 := p.itemRange(colBlocks, item)
-		i0, h := p.rowsOf(pi)
-		h4 := (h + 3) &^ 3
 		if s.a == nil {
-			s.a = make([]int16, 16*kk)
+			s.a = make([]int16, 16*x.kk)
 		}
-		sa := s.a[:h4*kk]
-		clear(sa[h*kk:]) // the padding rows; the others are written whole below
-		for i := 0; i < h; i++ {
-			row := sa[i*kk : (i+1)*kk]
-			widen(row, a[(i0+i)*p.k:(i0+i+1)*p.k])
-			clear(row[p.k:k2])
-			if p.q > 0 {
-				copy(row[k2:], p.corr.L[(i0+i)*p.q:(i0+i+1)*p.q])
-			}
-		}
+		x.widenA(s.a, pi)
 		for pj := pj0; pj < pj1; pj++ {
-			j0, wd := p.colsOf(pj)
-			jack := p.jackpot(pi, pj)
-			for g := 0; g < h4; g += 4 {
-				var jp *Jackpot
-				if jack != nil {
-					s.jack = Jackpot{}
-					jp = &s.jack
-				}
-				direct := g+4 <= h && wd == 16
-				out, ldd := &s.out[0], 16
-				if direct {
-					out, ldd = &dst[(i0+g)*p.n+j0], p.n
-				}
-				kernel2(&sa[g*kk], 2*kk, &bPacked[pj*bPanel], chunkPairs, p.nchunks, restPairs, out, ldd, jp)
-				if jack != nil {
-					// The transcript is linear over XOR, so the 4-row
-					// blocks' states combine by XOR.
-					for t := range jack {
-						jack[t] ^= s.jack[t]
-					}
-				}
-				if !direct {
-					for i := g; i < min(g+4, h); i++ {
-						copy(dst[(i0+i)*p.n+j0:(i0+i)*p.n+j0+wd], s.out[(i-g)*16:(i-g)*16+wd])
-					}
-				}
-			}
+			x.panel(&s.avx2Scratch, s.a, pi, bPacked[pj*bPanel:(pj+1)*bPanel], pj)
 		}
 	})
+}
+
+// mulResidentA is for a short A (a batch of activations times the weights):
+// A is widened whole once and stays in L2, and the items are column panels,
+// each packed by its worker and used at once by every row panel while it is
+// in L1, instead of all of B being packed to memory first and read back
+// once per row panel.
+func (x *avx2Call) mulResidentA() {
+	p := x.p
+	ab := packed.Get(2 * p.rowPanels * 16 * x.kk)
+	defer packed.Put(ab)
+	aw := unsafe.Slice((*int16)(unsafe.Pointer(&ab[0])), p.rowPanels*16*x.kk)
+	parallel(p.rowPanels, func(_, pi int) {
+		x.widenA(aw[pi*16*x.kk:(pi+1)*16*x.kk], pi)
+	})
+	type scratch struct {
+		avx2Scratch
+		panel []int16
+		wide  []int16
+	}
+	scr := make([]scratch, workers(p.colPanels))
+	parallel(p.colPanels, func(w, pj int) {
+		s := &scr[w]
+		if s.panel == nil {
+			s.panel, s.wide = make([]int16, 16*x.kk), make([]int16, 16*x.k2)
+		}
+		x.packB(s.panel, pj, s.wide)
+		for pi := 0; pi < p.rowPanels; pi++ {
+			x.panel(&s.avx2Scratch, aw[pi*16*x.kk:(pi+1)*16*x.kk], pi, s.panel, pj)
+		}
+	})
+}
+
+// packB lays out column panel pj of B, with its correction, in dstp (16·kk
+// int16): per pair step, 16 columns × 2 int16.
+func (x *avx2Call) packB(dstp []int16, pj int, wide []int16) {
+	p := x.p
+	j0, w := p.colsOf(pj)
+	if w < 16 || p.q%2 != 0 {
+		clear(dstp) // a full panel's words are all written below
+	}
+	// As uint32, one word per (step, column).
+	words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
+	packPanel(words, x.bt[j0*p.k:], w, p.k, wide)
+	if p.q > 0 {
+		for c := 0; c < w; c++ {
+			rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
+			for f, v := range rr {
+				l := x.k2 + f
+				dstp[32*(l/2)+2*c+l%2] = v
+			}
+		}
+	}
+}
+
+// widenA lays out row panel pi of A, with its correction, in sa (16·kk
+// int16, rows of kk), padding rows included.
+func (x *avx2Call) widenA(sa []int16, pi int) {
+	p := x.p
+	i0, h := p.rowsOf(pi)
+	h4 := (h + 3) &^ 3
+	clear(sa[h*x.kk : h4*x.kk]) // the padding rows; the others are written whole below
+	for i := 0; i < h; i++ {
+		row := sa[i*x.kk : (i+1)*x.kk]
+		widen(row, x.a[(i0+i)*p.k:(i0+i+1)*p.k])
+		clear(row[p.k:x.k2])
+		if p.q > 0 {
+			copy(row[x.k2:], p.corr.L[(i0+i)*p.q:(i0+i+1)*p.q])
+		}
+	}
+}
+
+// avx2Scratch is a worker's scratch for panel.
+type avx2Scratch struct {
+	out  [64]int32
+	jack Jackpot
+}
+
+// panel computes the block of row panel pi (widened in sa) and column panel
+// pj (packed in bp) into dst, and its tile's transcript.
+func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int) {
+	p := x.p
+	i0, h := p.rowsOf(pi)
+	h4 := (h + 3) &^ 3
+	j0, wd := p.colsOf(pj)
+	jack := p.jackpot(pi, pj)
+	for g := 0; g < h4; g += 4 {
+		var jp *Jackpot
+		if jack != nil {
+			s.jack = Jackpot{}
+			jp = &s.jack
+		}
+		direct := g+4 <= h && wd == 16
+		out, ldd := &s.out[0], 16
+		if direct {
+			out, ldd = &x.dst[(i0+g)*p.n+j0], p.n
+		}
+		kernel2(&sa[g*x.kk], 2*x.kk, &bp[0], x.chunkPairs, p.nchunks, x.restPairs, out, ldd, jp)
+		if jack != nil {
+			// The transcript is linear over XOR, so the 4-row
+			// blocks' states combine by XOR.
+			for t := range jack {
+				jack[t] ^= s.jack[t]
+			}
+		}
+		if !direct {
+			for i := g; i < min(g+4, h); i++ {
+				copy(x.dst[(i0+i)*p.n+j0:(i0+i)*p.n+j0+wd], s.out[(i-g)*16:(i-g)*16+wd])
+			}
+		}
+	}
 }
 
 // packPanel lays out rows [0, w) of src (rows of k int8, w ≤ 16) as a
@@ -197,6 +282,3 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		}
 	})
 }
-
-// bPanel16 is column panel pj of the packed B: size int16s.
-func bPanel16(b []int16, pj, size int) []int16 { return b[pj*size : (pj+1)*size] }

@@ -12,6 +12,9 @@ const (
 func mulAVX512(p *plan, dst []int32, a, bt []int8) { mulGeneric(p, dst, a, bt) }
 func mulAVX2(p *plan, dst []int32, a, bt []int8)   { mulGeneric(p, dst, a, bt) }
 
+// residentA switches the AVX2 kernel's loop order (avx2_amd64.go).
+var residentA = 0
+
 func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 	sparseMulGeneric(dst, a, m, k, idx, r)
 }

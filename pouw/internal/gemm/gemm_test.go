@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/usefulwork/minedmatmul/internal/impl"
 	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
@@ -94,6 +95,16 @@ func shapes() []shape {
 
 func TestImplsMatchReference(t *testing.T) {
 	impltest.Run(t, testMatchesReference, "gemm")
+	// The AVX2 kernel's two loop orders, each on every shape.
+	if !impl.Select("gemm", "avx2") {
+		return
+	}
+	defer impl.Reset("gemm")
+	defer func(old int) { residentA = old }(residentA)
+	for _, limit := range []int{0, 1 << 40} {
+		residentA = limit
+		t.Run(fmt.Sprintf("residentA=%d", limit), testMatchesReference)
+	}
 }
 
 func testMatchesReference(t *testing.T) {
