@@ -17,6 +17,8 @@ type laneKernels struct {
 	// whole tile row (nil: four calls of 16 lanes).
 	absmax32x64 func(src []float32, stride, rows int, acc *[tile]uint32)
 	near32x64   func(dst []int8, ds int, src []float32, ss, rows int, inv *[tile]float64)
+	// stoch32 is stochGo for float32 and 16 lanes (nil: stochGo).
+	stoch32 func(dst []int8, ds int, src []float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
 	// tile64 is transposeTile for a whole tile (nil: transposeTile).
 	tile64 func(out []int8, os int, t *[tile * tile]int8)
 	// deq dequantises a prefix of a row (dequantRow's loop) and returns its
@@ -79,26 +81,58 @@ func nearGo[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, i
 	}
 }
 
+// lanes is the per-call scratch of the lane kernels. The kernels are
+// called through function values, so arrays passed to them by address
+// escape: one heap object per quantiser call, not one per row.
+type lanes struct {
+	acc32 [16]uint32
+	acc64 [16]uint64
+	inv   [16]float64
+	z     [16]uint64
+}
+
 // laneMax returns the maxima of lanes [0, w) over rows, as float64, and
 // whether any element is NaN or ±Inf.
-func laneMax[F float32 | float64](src []F, stride, rows, w int) (m [16]float64, bad bool) {
+func laneMax[F float32 | float64](src []F, stride, rows, w int, sc *lanes) (m [16]float64, bad bool) {
 	switch s := any(src).(type) {
 	case []float32:
-		var acc [16]uint32
-		kern().absmax32(s, stride, rows, w, &acc)
-		for l, b := range acc[:w] {
+		kern().absmax32(s, stride, rows, w, &sc.acc32)
+		for l, b := range sc.acc32[:w] {
 			bad = bad || b >= 0x7f800000
 			m[l] = float64(math.Float32frombits(b))
 		}
 	case []float64:
-		var acc [16]uint64
-		kern().absmax64(s, stride, rows, w, &acc)
-		for l, b := range acc[:w] {
+		kern().absmax64(s, stride, rows, w, &sc.acc64)
+		for l, b := range sc.acc64[:w] {
 			bad = bad || b >= 0x7ff0000000000000
 			m[l] = math.Float64frombits(b)
 		}
 	}
 	return m, bad
+}
+
+// stochGo rounds stochastically, lane by lane: dst[r·ds+l] takes
+// src[r·ss+l]·inv[l] plus the uniform number of counter z[l] + r·zstep,
+// floored (roundStochastic). A Noise's element idx has the counter
+// Key + (Base+idx)·Golden, so a run of elements whose indices step evenly
+// has counters that step evenly too.
+func stochGo[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64, z *[16]uint64, zstep uint64) {
+	for r := range rows {
+		s, d := src[r*ss:r*ss+w], dst[r*ds:r*ds+w]
+		for l, x := range s {
+			u := float64(Mix64(z[l]+uint64(r)*zstep)>>11) * 0x1p-53
+			d[l] = roundStochastic(float64(x), inv[l], u)
+		}
+	}
+}
+
+// laneStoch is stochGo on the kernels of this CPU.
+func laneStoch[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64, z *[16]uint64, zstep uint64) {
+	if s, ok := any(src).([]float32); ok && w == 16 && rows > 0 && kern().stoch32 != nil {
+		kern().stoch32(dst, ds, s, ss, rows, inv, z, zstep)
+		return
+	}
+	stochGo(dst, ds, src, ss, rows, w, inv, z, zstep)
 }
 
 // tileMax is laneMax over a whole tile row of 64 lanes, in one pass when

@@ -27,5 +27,8 @@ func Mix64(z uint64) uint64 {
 
 // uniform returns the element's number in [0, 1) with 53 random bits.
 func (n Noise) uniform(idx int) float64 {
-	return float64(Mix64(n.Key+uint64(n.Base+idx)*Golden)>>11) * 0x1p-53
+	return float64(Mix64(n.counter(idx))>>11) * 0x1p-53
 }
+
+// counter is the input of Mix64 that element idx draws from.
+func (n Noise) counter(idx int) uint64 { return n.Key + uint64(n.Base+idx)*Golden }

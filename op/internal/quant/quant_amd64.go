@@ -23,6 +23,7 @@ var asmKernels = laneKernels{
 	near32:   near32AVX512,
 	near64:   near64AVX512,
 	tile64:   tile64AVX512,
+	stoch32:  stoch32AVX2, // AVX2 code: every AVX-512 CPU has AVX2
 	deq32:    deq32AVX512,
 	deq64:    deq64AVX512,
 }

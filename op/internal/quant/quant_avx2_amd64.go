@@ -33,8 +33,9 @@ var avx2Kernels = laneKernels{
 		_ = dst[(rows-1)*ds+tile-1]
 		nearRows32x64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
 	},
-	deq32: deq32AVX2,
-	deq64: deq64AVX2,
+	stoch32: stoch32AVX2,
+	deq32:   deq32AVX2,
+	deq64:   deq64AVX2,
 }
 
 //go:noescape
@@ -101,6 +102,15 @@ func nearRows32x64AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[tile
 
 //go:noescape
 func absmaxRows32x64AVX2(src *float32, stride, rows int, acc *[tile]uint32)
+
+//go:noescape
+func stochRows32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
+
+func stoch32AVX2(dst []int8, ds int, src []float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64) {
+	_ = src[(rows-1)*ss+15]
+	_ = dst[(rows-1)*ds+15]
+	stochRows32AVX2(&dst[0], ds, &src[0], ss, rows, inv, z, zstep)
+}
 
 //go:noescape
 func transposeTile64AVX2(dst *int8, os int, src *[tile * tile]int8)

@@ -433,3 +433,118 @@ abs64lanesloop:
 	VMOVDQU Y7, 224(DI)
 	VZEROUPPER
 	RET
+
+// Constants of stochastic rounding: SplitMix64's multipliers split into
+// 32-bit halves (VPMULUDQ multiplies the low halves of quadwords), and the
+// float64 bits that turn 53 random bits into a number in [0, 1) exactly.
+DATA mixc1lo<>+0(SB)/8, $0x000000001ce4e5b9
+DATA mixc1hi<>+0(SB)/8, $0x00000000bf58476d
+DATA mixc2lo<>+0(SB)/8, $0x00000000133111eb
+DATA mixc2hi<>+0(SB)/8, $0x0000000094d049bb
+GLOBL mixc1lo<>(SB), (NOPTR+RODATA), $8
+GLOBL mixc1hi<>(SB), (NOPTR+RODATA), $8
+GLOBL mixc2lo<>(SB), (NOPTR+RODATA), $8
+GLOBL mixc2hi<>(SB), (NOPTR+RODATA), $8
+
+#define QUAD4(name, v) \
+	DATA name+0(SB)/8, v  \
+	DATA name+8(SB)/8, v  \
+	DATA name+16(SB)/8, v \
+	DATA name+24(SB)/8, v \
+	GLOBL name(SB), (NOPTR+RODATA), $32
+
+QUAD4(low32<>, $0x00000000ffffffff)
+QUAD4(two52<>, $0x4330000000000000)
+QUAD4(twom21<>, $0x3ea0000000000000)
+QUAD4(twom53<>, $0x3ca0000000000000)
+QUAD4(minus64<>, $0xc050000000000000)
+QUAD4(plus64<>, $0x4050000000000000)
+
+// MULC sets z to z·C mod 2⁶⁴ for the constant C = chi·2³² + clo (halves in
+// the low dwords of clo and chi): lo·clo + ((hi·clo + lo·chi) << 32).
+#define MULC(z, clo, chi) \
+	VPMULUDQ clo, z, Y5  \
+	VPSRLQ   $32, z, Y6  \
+	VPMULUDQ clo, Y6, Y6 \
+	VPMULUDQ chi, z, Y7  \
+	VPADDQ   Y7, Y6, Y6  \
+	VPSLLQ   $32, Y6, Y6 \
+	VPADDQ   Y6, Y5, z
+
+// STOCH4 rounds the 4 float32 at off(SI) with the factors at inv(R8) and
+// the uniform numbers of counters z, into 4 int32 in out: Mix64(z) >> 11 as
+// float64 (two exact 32-bit conversions), times 2⁻⁵³, added to x·inv (both
+// rounded as Go rounds them), floored, clamped to [−64, 64].
+#define STOCH4(z, off, inv, out) \
+	VPSRLQ      $30, z, Y5            \
+	VPXOR       Y5, z, Y4             \
+	MULC(Y4, Y10, Y11)                \
+	VPSRLQ      $27, Y4, Y5           \
+	VPXOR       Y5, Y4, Y4            \
+	MULC(Y4, Y12, Y13)                \
+	VPSRLQ      $31, Y4, Y5           \
+	VPXOR       Y5, Y4, Y4            \
+	VPSRLQ      $11, Y4, Y4           \
+	VPSRLQ      $32, Y4, Y5           \
+	VPAND       low32<>(SB), Y4, Y4   \
+	VPOR        two52<>(SB), Y4, Y4   \
+	VSUBPD      two52<>(SB), Y4, Y4   \
+	VPOR        two52<>(SB), Y5, Y5   \
+	VSUBPD      two52<>(SB), Y5, Y5   \
+	VMULPD      twom53<>(SB), Y4, Y4  \
+	VMULPD      twom21<>(SB), Y5, Y5  \
+	VADDPD      Y5, Y4, Y4            \
+	VCVTPS2PD   off(SI), Y6           \
+	VMULPD      inv(R8), Y6, Y6       \
+	VADDPD      Y4, Y6, Y6            \
+	VROUNDPD    $9, Y6, Y6            \
+	VMAXPD      minus64<>(SB), Y6, Y6 \
+	VMINPD      plus64<>(SB), Y6, Y6  \
+	VCVTTPD2DQY Y6, out
+
+// func stochRows32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
+// Stochastic rounding of rows of 16 lanes: dst[r·ds+l] = floor(src[r·ss+l]·
+// inv[l] + u) clamped to [−64, 64], u the uniform number of Mix64(z[l] +
+// r·zstep), the same bits as roundStochastic.
+TEXT ·stochRows32AVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+32(FP), CX
+	MOVQ inv+40(FP), R8
+	MOVQ z+48(FP), AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VMOVDQU 64(AX), Y2
+	VMOVDQU 96(AX), Y3
+	VPBROADCASTQ zstep+56(FP), Y14
+	VPBROADCASTQ mixc1lo<>(SB), Y10
+	VPBROADCASTQ mixc1hi<>(SB), Y11
+	VPBROADCASTQ mixc2lo<>(SB), Y12
+	VPBROADCASTQ mixc2hi<>(SB), Y13
+	TESTQ CX, CX
+	JLE  stochdone
+
+stochloop:
+	STOCH4(Y0, 0, 0, X8)
+	STOCH4(Y1, 16, 32, X9)
+	VPACKSSDW X9, X8, X8
+	STOCH4(Y2, 32, 64, X9)
+	STOCH4(Y3, 48, 96, X15)
+	VPACKSSDW X15, X9, X9
+	VPACKSSWB X9, X8, X8
+	VMOVDQU   X8, (DI)
+	VPADDQ Y14, Y0, Y0
+	VPADDQ Y14, Y1, Y1
+	VPADDQ Y14, Y2, Y2
+	VPADDQ Y14, Y3, Y3
+	ADDQ DX, SI
+	ADDQ BX, DI
+	DECQ CX
+	JNZ  stochloop
+
+stochdone:
+	VZEROUPPER
+	RET

@@ -32,14 +32,14 @@ import "math"
 const shortRow = 32
 
 // rowMax is the largest magnitude of a contiguous row, seen as rows of 16.
-func rowMax[F float32 | float64](row []F) (float64, bool) {
+func rowMax[F float32 | float64](row []F, sc *lanes) (float64, bool) {
 	if len(row) < shortRow {
 		return rowMaxScalar(row)
 	}
 	n := len(row) / 16
-	m, bad := laneMax(row, 16, n, 16)
+	m, bad := laneMax(row, 16, n, 16, sc)
 	if t := len(row) - 16*n; t > 0 {
-		mt, badt := laneMax(row[16*n:], 0, 1, t)
+		mt, badt := laneMax(row[16*n:], 0, 1, t, sc)
 		bad = bad || badt
 		for l := range t {
 			m[l] = max(m[l], mt[l])
@@ -96,9 +96,10 @@ func quantPartFast[F float32 | float64](v View[F], out []int8, scale []float64, 
 func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
 	cols := v.Cols
 	n := cols / 16
+	sc := new(lanes)
 	for i := range v.Rows {
 		row := v.Data[i*v.RowStride : i*v.RowStride+cols]
-		m, bad := rowMax(row)
+		m, bad := rowMax(row, sc)
 		if bad {
 			return firstBad(v)
 		}
@@ -110,18 +111,27 @@ func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64
 				o[j] = nearest(float64(x), inv)
 			}
 		case rnd == nil && div == 0:
-			var invs [16]float64
-			for l := range invs {
-				invs[l] = inv
+			for l := range sc.inv {
+				sc.inv[l] = inv
 			}
-			laneNear(o, 16, row, 16, n, 16, &invs)
+			laneNear(o, 16, row, 16, n, 16, &sc.inv)
 			if t := cols - 16*n; t > 0 {
-				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &invs)
+				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &sc.inv)
 			}
 		case div == 0: // stochastic rounding
-			base := i * cols
-			for j, x := range row {
-				o[j] = roundStochastic(float64(x), inv, rnd.uniform(base+j))
+			// Element j of the row is element i·cols+j of the window: its
+			// counter steps by Golden, a group of 16 by 16·Golden.
+			for l := range sc.inv {
+				sc.inv[l] = inv
+				sc.z[l] = rnd.counter(i*cols + l)
+			}
+			step := uint64(Golden)
+			laneStoch(o, 16, row, 16, n, 16, &sc.inv, &sc.z, 16*step)
+			if t := cols - 16*n; t > 0 {
+				for l := range sc.z {
+					sc.z[l] = rnd.counter(i*cols + 16*n + l)
+				}
+				stochGo(o[16*n:], 0, row[16*n:], 0, 1, t, &sc.inv, &sc.z, 0)
 			}
 		default:
 			for j, x := range row {
@@ -141,6 +151,7 @@ const tile = 64
 func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
 	rows, cols := v.Rows, v.Cols
 	var buf [tile * tile]int8
+	sc := new(lanes)
 	for i0 := 0; i0 < rows; i0 += tile {
 		iw := min(tile, rows-i0)
 		var maxes, invs, divs [tile]float64
@@ -154,7 +165,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 		}
 		for c := 0; c < iw && !whole; c += 16 {
 			w := min(16, iw-c)
-			m, bad := laneMax(v.Data[i0+c:], v.ColStride, cols, w)
+			m, bad := laneMax(v.Data[i0+c:], v.ColStride, cols, w, sc)
 			if bad {
 				return firstBad(v)
 			}
@@ -182,14 +193,19 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 				}
 			}
 		case noDiv:
-			// Stochastic rounding, in memory order: each memory row holds
-			// iw adjacent window rows.
-			for j := range cols {
-				col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
-				for l, x := range col {
-					i := i0 + l
-					out[i*cols+j] = roundStochastic(float64(x), invs[l], rnd.uniform(i*cols+j))
+			// Stochastic rounding, through the same tiles: window row
+			// i0+c+l, column j is element (i0+c+l)·cols+j, so its counter
+			// steps by Golden down a tile's memory rows.
+			for j0 := 0; j0 < cols; j0 += tile {
+				jw := min(tile, cols-j0)
+				src := v.Data[j0*v.ColStride+i0:]
+				for c := 0; c < iw; c += 16 {
+					for l := range sc.z {
+						sc.z[l] = rnd.counter((i0+c+l)*cols + j0)
+					}
+					laneStoch(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]), &sc.z, Golden)
 				}
+				transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
 			}
 		default:
 			for j := range cols {
