@@ -36,13 +36,27 @@ func Rows[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Nois
 		part = quantPart[F]
 	}
 	parts := min(runtime.GOMAXPROCS(0), v.Rows, v.Rows*v.Cols/parallelMin)
+	// A window whose columns are contiguous is quantised 16 rows (lanes) at
+	// a time: cut it only between groups of 16, or a part's ragged group
+	// runs lane by lane.
+	align := 1
+	if v.ColStride != 1 && v.RowStride == 1 {
+		align = 16
+		parts = min(parts, v.Rows/align)
+	}
 	if parts <= 1 {
 		return part(v, out, scale, rnd)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, parts)
+	cut := func(p int) int {
+		if p == parts {
+			return v.Rows
+		}
+		return p * v.Rows / parts / align * align
+	}
 	for p := range parts {
-		i0, i1 := p*v.Rows/parts, (p+1)*v.Rows/parts
+		i0, i1 := cut(p), cut(p+1)
 		sub := v
 		sub.Data = v.Data[i0*v.RowStride:]
 		sub.Rows = i1 - i0

@@ -59,24 +59,42 @@ func TestQuantParallel(t *testing.T) {
 }
 
 func testQuantParallel(t *testing.T) {
-	const r, c = 300, 250 // 75 000 elements: split
-	rng := rand.New(rand.NewPCG(2, 2))
-	d := normals(rng, r*c)
-	for _, v := range []View[float64]{{Data: d, Rows: r, Cols: c, RowStride: c, ColStride: 1}, {Data: d, Rows: r, Cols: c, RowStride: 1, ColStride: r}} {
-		for _, rnd := range []*Noise{nil, {Key: 9}} {
-			want, got := make([]int8, r*c), make([]int8, r*c)
-			ws, gs := make([]float64, r), make([]float64, r)
-			require.NoError(t, quantPart(v, want, ws, rnd))
-			require.NoError(t, Rows(v, got, gs, rnd))
-			require.Equal(t, want, got)
-			require.Equal(t, ws, gs)
+	// 75 000 and 80 000 elements: split. 40 rows of contiguous columns
+	// are cut between groups of 16 lanes (16 + 24).
+	for _, sh := range [][2]int{{300, 250}, {40, 2000}} {
+		r, c := sh[0], sh[1]
+		rng := rand.New(rand.NewPCG(2, 2))
+		d := normals(rng, r*c)
+		d32 := make([]float32, len(d))
+		for i, x := range d {
+			d32[i] = float32(x)
+		}
+		for _, rnd := range []*Noise{nil, {Key: 9, Base: 3}} {
+			for _, strides := range [][2]int{{c, 1}, {1, r}} {
+				compareParallel(t, View[float64]{Data: d, Rows: r, Cols: c, RowStride: strides[0], ColStride: strides[1]}, rnd)
+				compareParallel(t, View[float32]{Data: d32, Rows: r, Cols: c, RowStride: strides[0], ColStride: strides[1]}, rnd)
+			}
 		}
 	}
+	const r, c = 300, 250
+	d := normals(rand.New(rand.NewPCG(2, 2)), r*c)
 	bad := append([]float64(nil), d...)
 	bad[250*c+7] = math.Inf(-1)
 	err := Rows(View[float64]{Data: bad, Rows: r, Cols: c, RowStride: c, ColStride: 1}, make([]int8, r*c), make([]float64, r), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "(250, 7)")
+}
+
+// compareParallel checks Rows (split across the cores) against the
+// reference on one goroutine.
+func compareParallel[F float32 | float64](t *testing.T, v View[F], rnd *Noise) {
+	t.Helper()
+	want, got := make([]int8, v.Rows*v.Cols), make([]int8, v.Rows*v.Cols)
+	ws, gs := make([]float64, v.Rows), make([]float64, v.Rows)
+	require.NoError(t, quantPart(v, want, ws, rnd))
+	require.NoError(t, Rows(v, got, gs, rnd))
+	require.Equal(t, want, got, "%dx%d strides %d,%d", v.Rows, v.Cols, v.RowStride, v.ColStride)
+	require.Equal(t, ws, gs)
 }
 
 func normals(rng *rand.Rand, n int) []float64 {
