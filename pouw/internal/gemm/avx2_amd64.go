@@ -10,12 +10,14 @@ import (
 // for int8 inputs (VPMADDUBSW would saturate). a points at 4 rows of int16,
 // lda bytes apart; b at the packed column panel: per pair step, 16 columns ×
 // 2 int16. After each of nchunks chunks of chunkPairs steps the XOR of the 64
-// accumulators is folded into jack (when non-nil); restPairs more steps (the
-// tail of k and the correction, which the transcript never sees) follow, and
-// the block is stored at dst, ldd int32 apart.
+// accumulators is folded into jack (when non-nil: scratch, zeroed first);
+// restPairs more steps (the tail of k and the correction, which the
+// transcript never sees) follow, the block is stored at dst, ldd int32
+// apart, and jack is XORed into tile: the transcript is linear over XOR, so
+// the 4-row blocks' states combine that way into their tile's.
 //
 //go:noescape
-func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack *Jackpot)
+func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack, tile *Jackpot)
 
 //go:noescape
 func widenAVX2(dst *int16, src *int8, blocks int)
@@ -185,25 +187,17 @@ func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int)
 	h4 := (h + 3) &^ 3
 	j0, wd := p.colsOf(pj)
 	jack := p.jackpot(pi, pj)
+	var jp *Jackpot
+	if jack != nil {
+		jp = &s.jack
+	}
 	for g := 0; g < h4; g += 4 {
-		var jp *Jackpot
-		if jack != nil {
-			s.jack = Jackpot{}
-			jp = &s.jack
-		}
 		direct := g+4 <= h && wd == 16
 		out, ldd := &s.out[0], 16
 		if direct {
 			out, ldd = &x.dst[(i0+g)*p.n+j0], p.n
 		}
-		kernel2(&sa[g*x.kk], 2*x.kk, &bp[0], x.chunkPairs, p.nchunks, x.restPairs, out, ldd, jp)
-		if jack != nil {
-			// The transcript is linear over XOR, so the 4-row
-			// blocks' states combine by XOR.
-			for t := range jack {
-				jack[t] ^= s.jack[t]
-			}
-		}
+		kernel2(&sa[g*x.kk], 2*x.kk, &bp[0], x.chunkPairs, p.nchunks, x.restPairs, out, ldd, jp, jack)
 		if !direct {
 			for i := g; i < min(g+4, h); i++ {
 				copy(x.dst[(i0+i)*p.n+j0:(i0+i)*p.n+j0+wd], s.out[(i-g)*16:(i-g)*16+wd])

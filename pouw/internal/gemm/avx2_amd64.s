@@ -28,12 +28,20 @@
 	VPMADDWD Y9, Y10, Y12; \
 	VPADDD Y12, Y7, Y7
 
-// func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack *Jackpot)
-TEXT ·kernel2(SB), NOSPLIT, $0-72
+// func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack, tile *Jackpot)
+TEXT ·kernel2(SB), NOSPLIT, $0-80
 	MOVQ a+0(FP), R8
 	MOVQ lda+8(FP), BX
 	LEAQ (BX)(BX*2), DX
 	MOVQ b+16(FP), SI
+	MOVQ jack+64(FP), CX
+	TESTQ CX, CX
+	JZ   nojackclear
+	VPXOR   Y8, Y8, Y8
+	VMOVDQU Y8, (CX)
+	VMOVDQU Y8, 32(CX)
+
+nojackclear:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -112,6 +120,19 @@ store:
 	ADDQ BX, DI
 	VMOVDQU Y6, (DI)
 	VMOVDQU Y7, 32(DI)
+	// The transcript is linear over XOR: this block's state joins its tile's.
+	MOVQ jack+64(FP), CX
+	TESTQ CX, CX
+	JZ   done
+	MOVQ tile+72(FP), AX
+	VMOVDQU (CX), Y8
+	VMOVDQU 32(CX), Y9
+	VPXOR   (AX), Y8, Y8
+	VPXOR   32(AX), Y9, Y9
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+
+done:
 	VZEROUPPER
 	RET
 
