@@ -64,9 +64,12 @@ func Rows[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Nois
 		if rnd != nil {
 			r = &Noise{Key: rnd.Key, Base: rnd.Base + i0*v.Cols}
 		}
-		wg.Go(func() {
-			errs[p] = part(sub, out[i0*v.Cols:i1*v.Cols], scale[i0:i1], r)
-		})
+		run := func() { errs[p] = part(sub, out[i0*v.Cols:i1*v.Cols], scale[i0:i1], r) }
+		if p == parts-1 {
+			run() // the calling goroutine takes the last part instead of only waiting
+		} else {
+			wg.Go(run)
+		}
 	}
 	wg.Wait()
 	for _, err := range errs {

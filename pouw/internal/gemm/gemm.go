@@ -143,7 +143,8 @@ func Mul(dst []int32, a, bt []int8, m, n, k int, g *Grid, jackpots []Jackpot, c 
 }
 
 // parallel runs fn(worker, item) for every item in [0, items) on up to
-// GOMAXPROCS goroutines; items are handed out in order from a shared counter.
+// GOMAXPROCS goroutines, the calling one among them (worker 0); items are
+// handed out in order from a shared counter.
 func parallel(items int, fn func(worker, item int)) {
 	workers := min(runtime.GOMAXPROCS(0), items)
 	if workers <= 1 {
@@ -153,20 +154,20 @@ func parallel(items int, fn func(worker, item int)) {
 		return
 	}
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for {
-				it := int(next.Add(1) - 1)
-				if it >= items {
-					return
-				}
-				fn(w, it)
+	work := func(w int) {
+		for {
+			it := int(next.Add(1) - 1)
+			if it >= items {
+				return
 			}
-		}(w)
+			fn(w, it)
+		}
 	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { work(w) })
+	}
+	work(0)
 	wg.Wait()
 }
 
