@@ -13,6 +13,10 @@
 // one tile when mined, 16×16 otherwise); a goroutine per GOMAXPROCS takes
 // panels from a shared counter, and each panel is computed whole by one
 // goroutine, so results never depend on the scheduling.
+//
+// SparseMul is the other product denoising needs: an operand times one of
+// the protocol's sparse ±1 noise factors, by additions instead of
+// multiplications.
 package gemm
 
 import (

@@ -2,7 +2,8 @@
 // GEMM: forming noisy operands (PROTOCOL.md §4.3) with byte table look-ups —
 // every entry of A' is A plus the difference of two entries of a short row of
 // the dense noise factor, which AVX-512 VBMI's VPERMB and VPERMI2B look up 64
-// at a time — and the int7 range check of the inputs (§1).
+// at a time (AVX2's VPSHUFB, 16-byte tables joined by VPBLENDVB, 32) — and the
+// int7 range check of the inputs (§1).
 package vec8
 
 // AddPairs sets dst[l] = src[l] + f[first[l]] − f[second[l]] for every l
