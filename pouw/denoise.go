@@ -63,10 +63,10 @@ func sparseRowTimesPairs(dst []int32, x []int8, pairs []noisePair) {
 //
 // A·E_BL and (E_AR·B')ᵀ are products with the sparse ±1 factors, which
 // gemm.SparseMul computes with two additions per operand entry, whatever
-// the rank (written out densely they would cost (m+n)·k·r MACs). L and R are int16 for VPDPWSSD. Their entries are sums of about 2k/r
-// values and fit easily in practice; when one does not, every wide factor is
-// split into a high and a low byte (4r columns), which is exact for any k ≤
-// 65536.
+// the rank (written out densely they would cost (m+n)·k·r MACs). L and R are
+// int16 for VPDPWSSD. Their entries are sums of about 2k/r values and fit
+// easily in practice; when one does not, every wide factor is split into a
+// high and a low byte (4r columns), which is exact for any k ≤ 65536.
 func denoiseCorrection(a, noisyBT []int8, m, n, k int, nz *noise) *gemm.Correction {
 	r := nz.rank
 	p := products.Get(m * r)  // A·E_BL

@@ -5,8 +5,9 @@ import "math"
 // The fast quantiser. quantPart (reference.go) is the reference: one element at
 // a time, clear enough to audit. quantPartFast computes the same bits with
 // two kinds of layout-aware loops built on 16-lane kernels, which are
-// AVX-512 assembly where the CPU has it (quant_amd64.s) and plain Go
-// elsewhere (the same kernels, goKernels):
+// AVX-512 assembly where the CPU has it (quant_amd64.s), AVX2 assembly where
+// it has that (quant_avx2_amd64.s, with 64-lane forms for whole tile rows),
+// and plain Go elsewhere (the same kernels, goKernels):
 //
 //   - rows contiguous (column stride 1: row-major operands, a transposed
 //     right operand): each row is a run of 16-lane groups;
@@ -23,8 +24,11 @@ import "math"
 // max per element both finds the maximum and detects bad values. Rounding is
 // the reference's: the float64 product x·(64/max), rounded once, then
 // rounded half to even (VCVTPD2DQ with {rn-sae} in assembly) and clamped.
-// Stochastic rounding and rows whose 64/max overflows take the reference's
-// per-element quantOne inside the same layouts.
+// Stochastic rounding draws element idx's number from Mix64 of a counter
+// that steps by Golden from one element to the next, so a lane kernel walks
+// the counters as it walks the elements (stochGo; AVX2 in assembly). Rows
+// whose 64/max overflows take the reference's per-element quantOne inside
+// the same layouts.
 
 // shortRow is the row length below which the scalar loops beat the vector
 // kernels: their per-call setup costs more than a short row (an im2col
@@ -148,6 +152,17 @@ func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64
 // exactly four 64-byte lines per memory row.
 const tile = 64
 
+// flushTile writes the tile in buf, jw memory rows of iw window rows, to
+// out transposed (out[l·os+j] = buf[j·tile+l]), a whole tile with the
+// kernels' transpose when they have one.
+func flushTile(out []int8, os int, buf *[tile * tile]int8, jw, iw int) {
+	if jw == tile && iw == tile && kern().tile64 != nil {
+		kern().tile64(out, os, buf)
+		return
+	}
+	transposeTile(out, os, buf, jw, iw)
+}
+
 func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
 	rows, cols := v.Rows, v.Cols
 	var buf [tile * tile]int8
@@ -186,11 +201,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 						laneNear(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]))
 					}
 				}
-				if jw == tile && iw == tile && kern().tile64 != nil {
-					kern().tile64(out[i0*cols+j0:], cols, &buf)
-				} else {
-					transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
-				}
+				flushTile(out[i0*cols+j0:], cols, &buf, jw, iw)
 			}
 		case noDiv:
 			// Stochastic rounding, through the same tiles: window row
@@ -205,7 +216,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 					}
 					laneStoch(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]), &sc.z, Golden)
 				}
-				transposeTile(out[i0*cols+j0:], cols, &buf, jw, iw)
+				flushTile(out[i0*cols+j0:], cols, &buf, jw, iw)
 			}
 		default:
 			for j := range cols {
