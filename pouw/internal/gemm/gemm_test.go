@@ -202,6 +202,47 @@ func TestSparseMulMatchesReference(t *testing.T) {
 	}, "gemm")
 }
 
+// TestSparseMulColumnSums checks the largest column sums: 255 and 256
+// entries of −128 (and of 127) summed into one column, around the most an
+// int16 sum could hold.
+func TestSparseMulColumnSums(t *testing.T) {
+	impltest.Run(t, func(t *testing.T) {
+		for _, n := range []int{255, 256} {
+			for _, v := range []int8{-128, 127} {
+				const m, r = 17, 32
+				k := n + 40
+				a := make([]int8, m*k)
+				for i := range a {
+					a[i] = v
+				}
+				idx := make([]uint16, 2*k)
+				for l := 0; l < k; l++ {
+					f := 0 // the first n entries all add into column 0
+					if l >= n {
+						f = 2 + l%(r-2)
+					}
+					idx[2*l], idx[2*l+1] = uint16(f), uint16(1+l%(r-1))
+					if idx[2*l+1] == idx[2*l] {
+						idx[2*l+1] = uint16(r - 1)
+					}
+				}
+				want := make([]int32, m*r)
+				for i := 0; i < m; i++ {
+					for l := 0; l < k; l++ {
+						want[i*r+int(idx[2*l])] += int32(a[i*k+l])
+						want[i*r+int(idx[2*l+1])] -= int32(a[i*k+l])
+					}
+				}
+				got := make([]int32, m*r)
+				SparseMul(got, a, m, k, idx, r)
+				if !slices.Equal(want, got) {
+					t.Fatalf("%d entries of %d: got %v, want %v", n, v, got[:r], want[:r])
+				}
+			}
+		}
+	}, "gemm")
+}
+
 // TestSparseMulRejectsBadFactor: a row of S with one column twice, or a
 // column outside r, is a caller's bug and panics before any memory is read.
 func TestSparseMulRejectsBadFactor(t *testing.T) {
