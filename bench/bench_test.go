@@ -49,19 +49,24 @@ func BenchmarkUnmined(b *testing.B) {
 }
 
 // BenchmarkMined is the whole mined product: commitments, noise, GEMM with
-// transcript, tickets and denoising.
+// transcript, tickets and denoising, through Miner.MatMulInto into a reused
+// output, as the op (BenchmarkOp) and go run ./bench run it.
 func BenchmarkMined(b *testing.B) {
+	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(hardNbits(pouw.Local)), Profile: pouw.Local})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, s := range DefaultShapes {
 		b.Run(s.String(), func(b *testing.B) {
 			a, bt := operands(s)
-			cfg, err := pouw.DefaultPolicy{}.Choose(pouw.Local, s.M, s.K, s.N)
-			if err != nil {
-				b.Fatal(err)
-			}
-			job := pouw.DevJob(hardNbits(pouw.Local)).J
+			dst := make([]int32, s.M*s.N)
 			for b.Loop() {
-				if _, err := pouw.MineProduct(job, pouw.Local, cfg, a, bt); err != nil {
+				p, err := miner.MatMulInto(dst, a, bt, pouw.Tag{Role: "bench"})
+				if err != nil {
 					b.Fatal(err)
+				}
+				if !p.Mined {
+					b.Fatalf("not mined: %v", p.Reason)
 				}
 			}
 			gmacMetric(b, s)

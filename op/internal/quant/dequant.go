@@ -1,5 +1,10 @@
 package quant
 
+import (
+	"runtime"
+	"sync"
+)
+
 // Dequant sets (or, with incr, adds to) y[i][j] = sa[i]·c[i][j]·sb[j], for
 // the m×n row-major y and c, m = len(sa) and n = len(sb): the float product
 // of two operands quantised by Rows, from their exact int32 product c and
@@ -12,6 +17,29 @@ func Dequant[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool)
 		dequantRef(y, c, sa, sb, incr)
 		return
 	}
+	// Rows are independent: a large output is split across the cores,
+	// the calling goroutine taking the last part; no bit depends on it.
+	m, n := len(sa), len(sb)
+	parts := min(runtime.GOMAXPROCS(0), m, m*n/parallelMin)
+	if parts <= 1 {
+		dequantRows(y, c, sa, sb, incr)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		i0, i1 := p*m/parts, (p+1)*m/parts
+		run := func() { dequantRows(y[i0*n:i1*n], c[i0*n:i1*n], sa[i0:i1], sb, incr) }
+		if p == parts-1 {
+			run()
+		} else {
+			wg.Go(run)
+		}
+	}
+	wg.Wait()
+}
+
+// dequantRows is Dequant on one goroutine.
+func dequantRows[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool) {
 	k := kern()
 	n := len(sb)
 	for i, s := range sa {

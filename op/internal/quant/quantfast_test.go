@@ -243,7 +243,7 @@ func TestDequantMatchesReference(t *testing.T) {
 
 func testDequantMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 8}, {9, 17}, {64, 130}} {
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 8}, {9, 17}, {64, 130}, {300, 250}} {
 		m, n := sh[0], sh[1]
 		c := make([]int32, m*n)
 		for i := range c {
