@@ -17,6 +17,11 @@ type laneKernels struct {
 	// whole tile row (nil: four calls of 16 lanes).
 	absmax32x64 func(src []float32, stride, rows int, acc *[tile]uint32)
 	near32x64   func(dst []int8, ds int, src []float32, ss, rows int, inv *[tile]float64)
+	// near32Pad and stoch32Pad are near32 and stochGo for float32 and any
+	// w ≤ 16, writing all 16 bytes of each dst row, which must have room:
+	// for the tiles of the column-contiguous quantiser (nil: near32, stochGo).
+	near32Pad  func(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64)
+	stoch32Pad func(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64, z *[16]uint64, zstep uint64)
 	// stoch32 is stochGo for float32 and 16 lanes (nil: stochGo).
 	stoch32 func(dst []int8, ds int, src []float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
 	// tile64 is transposeTile for a whole tile (nil: transposeTile).
@@ -133,6 +138,25 @@ func laneStoch[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int
 		return
 	}
 	stochGo(dst, ds, src, ss, rows, w, inv, z, zstep)
+}
+
+// bufNear and bufStoch are laneNear and laneStoch into a tile buffer,
+// whose rows have room for 16 bytes whatever w: a ragged group runs on the
+// kernels' padded forms where they have them.
+func bufNear[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64) {
+	if s, ok := any(src).([]float32); ok && w < 16 && kern().near32Pad != nil {
+		kern().near32Pad(dst, ds, s, ss, rows, w, inv)
+		return
+	}
+	laneNear(dst, ds, src, ss, rows, w, inv)
+}
+
+func bufStoch[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, inv *[16]float64, z *[16]uint64, zstep uint64) {
+	if s, ok := any(src).([]float32); ok && w < 16 && kern().stoch32Pad != nil {
+		kern().stoch32Pad(dst, ds, s, ss, rows, w, inv, z, zstep)
+		return
+	}
+	laneStoch(dst, ds, src, ss, rows, w, inv, z, zstep)
 }
 
 // tileMax is laneMax over a whole tile row of 64 lanes, in one pass when

@@ -34,8 +34,11 @@ var avx2Kernels = laneKernels{
 		nearRows32x64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
 	},
 	stoch32: stoch32AVX2,
-	deq32:   deq32AVX2,
-	deq64:   deq64AVX2,
+	// Ragged groups of the column-contiguous tiles.
+	near32Pad:  near32PadAVX2,
+	stoch32Pad: stoch32PadAVX2,
+	deq32:      deq32AVX2,
+	deq64:      deq64AVX2,
 }
 
 //go:noescape
@@ -60,12 +63,59 @@ func dequantRow64AVX2(y *float64, c *int32, sb *float64, s float64, blocks int, 
 // assembly, which reads and writes exactly 16 lanes a row.
 
 func absmax32AVX2(src []float32, stride, rows, w int, acc *[16]uint32) {
-	if w != 16 || rows <= 0 {
+	switch {
+	case rows <= 0 || w <= 0 || w > 16:
 		absmaxGo(src, stride, rows, w, acc)
+	case w < 16:
+		_ = src[(rows-1)*stride+w-1]
+		absmaxRowsMask32AVX2(&src[0], stride, rows, &laneMasks[w], acc)
+	default:
+		_ = src[(rows-1)*stride+15]
+		absmaxRows32AVX2(&src[0], stride, rows, acc)
+	}
+}
+
+// laneMasks[w] selects lanes [0, w) for the masked loads of ragged groups.
+var laneMasks = func() (m [17][16]int32) {
+	for w := range m {
+		for l := 0; l < w; l++ {
+			m[w][l] = -1
+		}
+	}
+	return m
+}()
+
+//go:noescape
+func absmaxRowsMask32AVX2(src *float32, stride, rows int, mask *[16]int32, acc *[16]uint32)
+
+//go:noescape
+func nearRowsMask32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, mask *[16]int32)
+
+//go:noescape
+func stochRowsMask32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64, mask *[16]int32)
+
+// near32PadAVX2 is near32AVX2 for a group of w ≤ 16 lanes whose dst rows
+// have room for 16 bytes: ragged groups are read through masks.
+func near32PadAVX2(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64) {
+	if w == 16 || rows <= 0 || w <= 0 || w > 16 {
+		near32AVX2(dst, ds, src, ss, rows, w, inv)
 		return
 	}
-	_ = src[(rows-1)*stride+15]
-	absmaxRows32AVX2(&src[0], stride, rows, acc)
+	_ = src[(rows-1)*ss+w-1]
+	_ = dst[(rows-1)*ds+15]
+	nearRowsMask32AVX2(&dst[0], ds, &src[0], ss, rows, inv, &laneMasks[w])
+}
+
+// stoch32PadAVX2 is stoch32AVX2 for a group of w ≤ 16 lanes whose dst rows
+// have room for 16 bytes.
+func stoch32PadAVX2(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64, z *[16]uint64, zstep uint64) {
+	if w <= 0 || w > 16 || rows <= 0 {
+		stochGo(dst, ds, src, ss, rows, w, inv, z, zstep)
+		return
+	}
+	_ = src[(rows-1)*ss+w-1]
+	_ = dst[(rows-1)*ds+15]
+	stochRowsMask32AVX2(&dst[0], ds, &src[0], ss, rows, inv, z, zstep, &laneMasks[w])
 }
 
 func absmax64AVX2(src []float64, stride, rows, w int, acc *[16]uint64) {

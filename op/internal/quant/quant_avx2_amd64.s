@@ -471,11 +471,9 @@ QUAD4(plus64<>, $0x4050000000000000)
 	VPSLLQ   $32, Y6, Y6 \
 	VPADDQ   Y6, Y5, z
 
-// STOCH4 rounds the 4 float32 at off(SI) with the factors at inv(R8) and
-// the uniform numbers of counters z, into 4 int32 in out: Mix64(z) >> 11 as
-// float64 (two exact 32-bit conversions), times 2⁻⁵³, added to x·inv (both
-// rounded as Go rounds them), floored, clamped to [−64, 64].
-#define STOCH4(z, off, inv, out) \
+// STOCHU sets Y4 to the uniform numbers of counters z: Mix64(z) >> 11 as
+// float64 (two exact 32-bit conversions), times 2⁻⁵³.
+#define STOCHU(z) \
 	VPSRLQ      $30, z, Y5            \
 	VPXOR       Y5, z, Y4             \
 	MULC(Y4, Y10, Y11)                \
@@ -493,14 +491,32 @@ QUAD4(plus64<>, $0x4050000000000000)
 	VSUBPD      two52<>(SB), Y5, Y5   \
 	VMULPD      twom53<>(SB), Y4, Y4  \
 	VMULPD      twom21<>(SB), Y5, Y5  \
-	VADDPD      Y5, Y4, Y4            \
-	VCVTPS2PD   off(SI), Y6           \
+	VADDPD      Y5, Y4, Y4
+
+// STOCHQ rounds the 4 float64 in Y6 with the factors at inv(R8) and the
+// uniform numbers in Y4, into 4 int32 in out: x·inv (rounded as Go rounds
+// it) plus u, floored, clamped to [−64, 64].
+#define STOCHQ(inv, out) \
 	VMULPD      inv(R8), Y6, Y6       \
 	VADDPD      Y4, Y6, Y6            \
 	VROUNDPD    $9, Y6, Y6            \
 	VMAXPD      minus64<>(SB), Y6, Y6 \
 	VMINPD      plus64<>(SB), Y6, Y6  \
 	VCVTTPD2DQY Y6, out
+
+// STOCH4 rounds the 4 float32 at off(SI) with counters z.
+#define STOCH4(z, off, inv, out) \
+	STOCHU(z)             \
+	VCVTPS2PD off(SI), Y6 \
+	STOCHQ(inv, out)
+
+// STOCH4M is STOCH4 reading only the lanes of the mask at moff(R9).
+#define STOCH4M(z, off, moff, inv, out) \
+	STOCHU(z)                     \
+	VMOVDQU    moff(R9), X6       \
+	VMASKMOVPS off(SI), X6, X6    \
+	VCVTPS2PD  X6, Y6             \
+	STOCHQ(inv, out)
 
 // func stochRows32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
 // Stochastic rounding of rows of 16 lanes: dst[r·ds+l] = floor(src[r·ss+l]·
@@ -546,5 +562,122 @@ stochloop:
 	JNZ  stochloop
 
 stochdone:
+	VZEROUPPER
+	RET
+
+// func stochRowsMask32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64, mask *[16]int32)
+// stochRows32AVX2 reading only the mask's lanes; it still writes 16 bytes a
+// row (the caller's rows have room).
+TEXT ·stochRowsMask32AVX2(SB), NOSPLIT, $0-72
+	MOVQ mask+64(FP), R9
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+32(FP), CX
+	MOVQ inv+40(FP), R8
+	MOVQ z+48(FP), AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VMOVDQU 64(AX), Y2
+	VMOVDQU 96(AX), Y3
+	VPBROADCASTQ zstep+56(FP), Y14
+	VPBROADCASTQ mixc1lo<>(SB), Y10
+	VPBROADCASTQ mixc1hi<>(SB), Y11
+	VPBROADCASTQ mixc2lo<>(SB), Y12
+	VPBROADCASTQ mixc2hi<>(SB), Y13
+	TESTQ CX, CX
+	JLE  stochmaskdone
+
+stochmaskloop:
+	STOCH4M(Y0, 0, 0, 0, X8)
+	STOCH4M(Y1, 16, 16, 32, X9)
+	VPACKSSDW X9, X8, X8
+	STOCH4M(Y2, 32, 32, 64, X9)
+	STOCH4M(Y3, 48, 48, 96, X15)
+	VPACKSSDW X15, X9, X9
+	VPACKSSWB X9, X8, X8
+	VMOVDQU   X8, (DI)
+	VPADDQ Y14, Y0, Y0
+	VPADDQ Y14, Y1, Y1
+	VPADDQ Y14, Y2, Y2
+	VPADDQ Y14, Y3, Y3
+	ADDQ DX, SI
+	ADDQ BX, DI
+	DECQ CX
+	JNZ  stochmaskloop
+
+stochmaskdone:
+	VZEROUPPER
+	RET
+
+// Masked forms for ragged groups (w < 16 lanes): loads through VPMASKMOVD
+// and VMASKMOVPS never touch a lane outside the mask, so a short last row
+// is read in place. mask holds −1 for the lanes to read, 0 for the others;
+// those others read as 0.
+
+// func absmaxRowsMask32AVX2(src *float32, stride, rows int, mask *[16]int32, acc *[16]uint32)
+TEXT ·absmaxRowsMask32AVX2(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+16(FP), CX
+	MOVQ mask+24(FP), R8
+	MOVQ acc+32(FP), DI
+	VMOVDQU (R8), Y5
+	VMOVDQU 32(R8), Y6
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVL $0x7fffffff, AX
+	MOVL AX, X2
+	VPBROADCASTD X2, Y2
+
+absmaskloop:
+	VPMASKMOVD (SI), Y5, Y3
+	VPMASKMOVD 32(SI), Y6, Y4
+	VPAND   Y2, Y3, Y3
+	VPAND   Y2, Y4, Y4
+	VPMAXUD Y3, Y0, Y0
+	VPMAXUD Y4, Y1, Y1
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  absmaskloop
+
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func nearRowsMask32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, mask *[16]int32)
+// nearRows32AVX2 reading only the mask's lanes; it still writes 16 bytes a
+// row (the caller's rows have room).
+TEXT ·nearRowsMask32AVX2(SB), NOSPLIT, $0-56
+	NEAR_SETUP
+	MOVQ mask+48(FP), R9
+	VMOVDQU (R9), X5
+	VMOVDQU 16(R9), X6
+	VMOVDQU 32(R9), X7
+	VMOVDQU 48(R9), X8
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JLE  nearmaskdone
+
+nearmaskloop:
+	VMASKMOVPS (SI), X5, X1
+	VMASKMOVPS 16(SI), X6, X2
+	VMASKMOVPS 32(SI), X7, X3
+	VMASKMOVPS 48(SI), X8, X4
+	VCVTPS2PD X1, Y1
+	VCVTPS2PD X2, Y2
+	VCVTPS2PD X3, Y3
+	VCVTPS2PD X4, Y4
+	NEAR16
+	ADDQ DX, SI
+	ADDQ BX, DI
+	DECQ CX
+	JNZ  nearmaskloop
+
+nearmaskdone:
 	VZEROUPPER
 	RET

@@ -198,7 +198,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 				src := v.Data[j0*v.ColStride+i0:]
 				if !whole || !tileNear(buf[:], tile, src, v.ColStride, jw, &invs) {
 					for c := 0; c < iw; c += 16 {
-						laneNear(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]))
+						bufNear(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]))
 					}
 				}
 				flushTile(out[i0*cols+j0:], cols, &buf, jw, iw)
@@ -214,7 +214,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 					for l := range sc.z {
 						sc.z[l] = rnd.counter((i0+c+l)*cols + j0)
 					}
-					laneStoch(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]), &sc.z, Golden)
+					bufStoch(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]), &sc.z, Golden)
 				}
 				flushTile(out[i0*cols+j0:], cols, &buf, jw, iw)
 			}
