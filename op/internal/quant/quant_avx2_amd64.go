@@ -15,30 +15,36 @@ var hasAVX2 = cpu.X86.HasAVX2
 
 func init() { impl.Register("quant", "avx2", &hasAVX2) }
 
-// avx2Kernels handle whole groups of 16 lanes in assembly and leave ragged
-// edges (w < 16) to the Go kernels: AVX2 has no byte-masked store.
+// avx2Kernels handle whole groups of 16 lanes in assembly, and 64 lanes at
+// once for whole tile rows. A ragged group (w < 16) is read through masked
+// loads where its writes have room for 16 bytes (absmax writes nothing, the
+// tile buffers have room); elsewhere it runs in Go: AVX2 has no byte-masked
+// store.
 var avx2Kernels = laneKernels{
-	name:     "avx2",
-	absmax32: absmax32AVX2,
-	absmax64: absmax64AVX2,
-	near32:   near32AVX2,
-	near64:   near64AVX2,
-	tile64:   tile64AVX2,
-	absmax32x64: func(src []float32, stride, rows int, acc *[tile]uint32) {
-		_ = src[(rows-1)*stride+tile-1]
-		absmaxRows32x64AVX2(&src[0], stride, rows, acc)
-	},
-	near32x64: func(dst []int8, ds int, src []float32, ss, rows int, inv *[tile]float64) {
-		_ = src[(rows-1)*ss+tile-1]
-		_ = dst[(rows-1)*ds+tile-1]
-		nearRows32x64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
-	},
-	stoch32: stoch32AVX2,
-	// Ragged groups of the column-contiguous tiles.
-	near32Pad:  near32PadAVX2,
-	stoch32Pad: stoch32PadAVX2,
-	deq32:      deq32AVX2,
-	deq64:      deq64AVX2,
+	name:        "avx2",
+	absmax32:    absmax32AVX2,
+	absmax64:    absmax64AVX2,
+	near32:      near32AVX2,
+	near64:      near64AVX2,
+	absmax32x64: absmax32x64AVX2,
+	near32x64:   near32x64AVX2,
+	near32Pad:   near32PadAVX2,
+	stoch32:     stoch32AVX2,
+	stoch32Pad:  stoch32PadAVX2,
+	tile64:      tile64AVX2,
+	deq32:       deq32AVX2,
+	deq64:       deq64AVX2,
+}
+
+func absmax32x64AVX2(src []float32, stride, rows int, acc *[tile]uint32) {
+	_ = src[(rows-1)*stride+tile-1]
+	absmaxRows32x64AVX2(&src[0], stride, rows, acc)
+}
+
+func near32x64AVX2(dst []int8, ds int, src []float32, ss, rows int, inv *[tile]float64) {
+	_ = src[(rows-1)*ss+tile-1]
+	_ = dst[(rows-1)*ds+tile-1]
+	nearRows32x64AVX2(&dst[0], ds, &src[0], ss, rows, inv)
 }
 
 //go:noescape
