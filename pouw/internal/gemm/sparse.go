@@ -10,7 +10,7 @@ import "fmt"
 // accumulates a row; as it is, two additions per entry of a. With AVX2 the
 // rows are packed 16 at a time as Mul packs its column panels and each
 // entry's 16-row column is added into its two columns' accumulators. Sums
-// are exact: at most 2·65536·127 in magnitude.
+// are exact in int32: a column sums at most k ≤ 65536 entries of ±128.
 func SparseMul(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 	if m <= 0 || r <= 0 {
 		return
