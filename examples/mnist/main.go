@@ -217,7 +217,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	opts := train.Options{
 		Epochs: c.epochs, Seed: c.seed, Miner: miner, Nbits: c.nbits, Proofs: proofs,
 		Receipt: rc, CheckpointEvery: c.checkpointEvery,
-		Solver: gorgonia.NewAdamSolver(gorgonia.WithLearnRate(c.lr), gorgonia.WithBatchSize(float64(c.batch))),
+		Solver: train.NewAdam(c.lr, c.batch), // gorgonia.NewAdamSolver's arithmetic, one pass a tensor
 		OnEpoch: func(e int, s *train.Summary) {
 			fmt.Fprintf(stderr, "epoch %d: loss %.4f, test accuracy %.2f %%, %s\n", e, s.TrainLoss[e-1], 100*s.TestAccuracy[e-1], s.EpochTimes[e-1].Round(time.Millisecond))
 		},

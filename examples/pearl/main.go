@@ -142,7 +142,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	trainSet, testSet := data.split(c.n)
 	opts := train.Options{
 		Epochs: c.epochs, Seed: c.seed, Miner: miner, Nbits: nbits,
-		Solver: gorgonia.NewAdamSolver(gorgonia.WithLearnRate(c.lr), gorgonia.WithBatchSize(float64(c.batch))),
+		Solver: train.NewAdam(c.lr, c.batch), // gorgonia.NewAdamSolver's arithmetic, one pass a tensor
 	}
 	if !c.quiet {
 		opts.Progress = stderr
