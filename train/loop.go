@@ -40,7 +40,7 @@ type Dataset interface {
 // Options configures Run.
 type Options struct {
 	Epochs   int
-	Solver   gorgonia.Solver
+	Solver   gorgonia.Solver   // e.g. NewAdam: gorgonia's Adam, bit for bit, in one pass a tensor
 	Miner    *pouw.Miner       // nil for a stock run; used for statistics and steps
 	Nbits    uint32            // the miner's difficulty, for the summary
 	Proofs   *pouw.ProofWriter // where proofs go, for the summary (may be nil)
