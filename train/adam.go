@@ -64,43 +64,41 @@ func (a *Adam) Step(model []gorgonia.ValueGrad) error {
 		}
 		switch ws := w.Data().(type) {
 		case []float32:
-			mo := &a.moments[i]
-			if mo.m == nil {
-				mo.m, mo.v = make([]float32, len(ws)), make([]float32, len(ws))
-			}
-			m, mok := mo.m.([]float32)
-			v, vok := mo.v.([]float32)
-			if !mok || !vok || len(m) != len(ws) {
-				return fmt.Errorf("train: Adam: %v changed shape or dtype between steps", n)
-			}
-			p := adamParams32{
-				onePerBatch: 1 / float32(a.batch), batched: a.batch > 1,
-				beta1: float32(a.beta1), beta2: float32(a.beta2),
-				omb1: 1 - float32(a.beta1), omb2: 1 - float32(a.beta2),
-				cv1: 1 / float32(c1), cv2: 1 / float32(c2),
-				eps: float32(a.eps), negEta: -float32(a.eta),
-			}
-			inParts(len(ws), func(lo, hi int) { adam32(ws[lo:hi], g.Data().([]float32)[lo:hi], m[lo:hi], v[lo:hi], &p) })
+			err = stepLearnable(n, ws, g.Data().([]float32), &a.moments[i], newParams[float32](a, c1, c2))
 		case []float64:
-			mo := &a.moments[i]
-			if mo.m == nil {
-				mo.m, mo.v = make([]float64, len(ws)), make([]float64, len(ws))
-			}
-			m, mok := mo.m.([]float64)
-			v, vok := mo.v.([]float64)
-			if !mok || !vok || len(m) != len(ws) {
-				return fmt.Errorf("train: Adam: %v changed shape or dtype between steps", n)
-			}
-			p := adamParams64{
-				onePerBatch: 1 / a.batch, batched: a.batch > 1,
-				beta1: a.beta1, beta2: a.beta2, omb1: 1 - a.beta1, omb2: 1 - a.beta2,
-				cv1: 1 / c1, cv2: 1 / c2, eps: a.eps, negEta: -a.eta,
-			}
-			inParts(len(ws), func(lo, hi int) { adam64(ws[lo:hi], g.Data().([]float64)[lo:hi], m[lo:hi], v[lo:hi], &p) })
+			err = stepLearnable(n, ws, g.Data().([]float64), &a.moments[i], newParams[float64](a, c1, c2))
 		default:
-			return fmt.Errorf("train: Adam: %v is %v, not float32 or float64", n, w.Dtype())
+			err = fmt.Errorf("train: Adam: %v is %v, not float32 or float64", n, w.Dtype())
+		}
+		if err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// newParams computes a step's constants in precision F, as AdamSolver
+// does: each converted to F first, then combined in F.
+func newParams[F float32 | float64](a *Adam, c1, c2 float64) *adamParams[F] {
+	return &adamParams[F]{
+		onePerBatch: 1 / F(a.batch), batched: a.batch > 1,
+		beta1: F(a.beta1), beta2: F(a.beta2), omb1: 1 - F(a.beta1), omb2: 1 - F(a.beta2),
+		cv1: 1 / F(c1), cv2: 1 / F(c2), eps: F(a.eps), negEta: -F(a.eta),
+	}
+}
+
+// stepLearnable steps one learnable's elements, its moments made at its
+// first step.
+func stepLearnable[F float32 | float64](n gorgonia.ValueGrad, w, g []F, mo *moments, p *adamParams[F]) error {
+	if mo.m == nil {
+		mo.m, mo.v = make([]F, len(w)), make([]F, len(w))
+	}
+	m, mok := mo.m.([]F)
+	v, vok := mo.v.([]F)
+	if !mok || !vok || len(m) != len(w) {
+		return fmt.Errorf("train: Adam: %v changed shape or dtype between steps", n)
+	}
+	inParts(len(w), func(lo, hi int) { adamStep(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p) })
 	return nil
 }
 
@@ -120,57 +118,32 @@ func inParts(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-type adamParams32 struct {
-	onePerBatch, beta1, beta2, omb1, omb2, cv1, cv2, eps, negEta float32
+// adamParams are a step's constants, in the learnable's precision.
+type adamParams[F float32 | float64] struct {
+	onePerBatch, beta1, beta2, omb1, omb2, cv1, cv2, eps, negEta F
 	batched                                                      bool
 }
 
-// adam32 is AdamSolver.Step on float32 elements, operation for operation:
-// g /= batch; m' = g·(1−β₁) + m·β₁; v' = (g·g)·(1−β₂) + v·β₂;
+// adamStep is AdamSolver.Step on the elements of one learnable, operation
+// for operation: g /= batch; m' = g·(1−β₁) + m·β₁; v' = (g·g)·(1−β₂) + v·β₂;
 // w += (m'·c₁)·(−η) / (√(v'·c₂) + ε); g = 0. The conversions round every
-// product on its own, as AdamSolver's separate tensor operations do.
-func adam32(w, g, m, v []float32, p *adamParams32) {
+// product on its own, as AdamSolver's separate tensor operations do, and the
+// float64 square root rounded to float32 is the correctly rounded float32
+// one, as Gorgonia's math32.Sqrt.
+func adamStep[F float32 | float64](w, g, m, v []F, p *adamParams[F]) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for i, gi := range g {
 		if p.batched {
 			gi = gi * p.onePerBatch
 		}
-		t1 := float32(gi * p.omb1)
-		g2 := float32(float32(gi*gi) * p.omb2)
-		t1 = t1 + float32(m[i]*p.beta1)
-		g2 = g2 + float32(v[i]*p.beta2)
+		t1 := F(gi * p.omb1)
+		g2 := F(F(gi*gi) * p.omb2)
+		t1 = t1 + F(m[i]*p.beta1)
+		g2 = g2 + F(v[i]*p.beta2)
 		m[i], v[i] = t1, g2
-		mHat := float32(t1 * p.cv1)
-		vHat := float32(g2 * p.cv2)
-		// The float64 square root rounded to float32 is the correctly
-		// rounded float32 square root, as Gorgonia's math32.Sqrt.
-		vHat = float32(math.Sqrt(float64(vHat))) + p.eps
-		mHat = float32(mHat * p.negEta)
-		w[i] = w[i] + mHat/vHat
-		g[i] = 0
-	}
-}
-
-type adamParams64 struct {
-	onePerBatch, beta1, beta2, omb1, omb2, cv1, cv2, eps, negEta float64
-	batched                                                      bool
-}
-
-// adam64 is adam32 on float64 elements.
-func adam64(w, g, m, v []float64, p *adamParams64) {
-	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	for i, gi := range g {
-		if p.batched {
-			gi = gi * p.onePerBatch
-		}
-		t1 := float64(gi * p.omb1)
-		g2 := float64(float64(gi*gi) * p.omb2)
-		t1 = t1 + float64(m[i]*p.beta1)
-		g2 = g2 + float64(v[i]*p.beta2)
-		m[i], v[i] = t1, g2
-		mHat := float64(t1 * p.cv1)
-		vHat := math.Sqrt(float64(g2*p.cv2)) + p.eps
-		mHat = float64(mHat * p.negEta)
+		mHat := F(t1 * p.cv1)
+		vHat := F(math.Sqrt(float64(F(g2*p.cv2)))) + p.eps
+		mHat = F(mHat * p.negEta)
 		w[i] = w[i] + mHat/vHat
 		g[i] = 0
 	}
