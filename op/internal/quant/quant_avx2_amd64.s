@@ -518,28 +518,46 @@ QUAD4(plus64<>, $0x4050000000000000)
 	VCVTPS2PD  X6, Y6             \
 	STOCHQ(inv, out)
 
+// STOCH_SETUP loads the arguments of the stochastic kernels: the counters
+// z into Y0–Y3, zstep into Y14, the multipliers into Y10–Y13.
+#define STOCH_SETUP \
+	MOVQ dst+0(FP), DI                \
+	MOVQ ds+8(FP), BX                 \
+	MOVQ src+16(FP), SI               \
+	MOVQ ss+24(FP), DX                \
+	SHLQ $2, DX                       \
+	MOVQ rows+32(FP), CX              \
+	MOVQ inv+40(FP), R8               \
+	MOVQ z+48(FP), AX                 \
+	VMOVDQU (AX), Y0                  \
+	VMOVDQU 32(AX), Y1                \
+	VMOVDQU 64(AX), Y2                \
+	VMOVDQU 96(AX), Y3                \
+	VPBROADCASTQ zstep+56(FP), Y14    \
+	VPBROADCASTQ mixc1lo<>(SB), Y10   \
+	VPBROADCASTQ mixc1hi<>(SB), Y11   \
+	VPBROADCASTQ mixc2lo<>(SB), Y12   \
+	VPBROADCASTQ mixc2hi<>(SB), Y13
+
+// STOCH_ROW_END packs a row's four groups (X8, X9 and X15 with the third
+// already packed into X9), stores its 16 bytes and moves on a row.
+#define STOCH_ROW_END \
+	VPACKSSDW X15, X9, X9 \
+	VPACKSSWB X9, X8, X8  \
+	VMOVDQU   X8, (DI)    \
+	VPADDQ Y14, Y0, Y0    \
+	VPADDQ Y14, Y1, Y1    \
+	VPADDQ Y14, Y2, Y2    \
+	VPADDQ Y14, Y3, Y3    \
+	ADDQ DX, SI           \
+	ADDQ BX, DI
+
 // func stochRows32AVX2(dst *int8, ds int, src *float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
 // Stochastic rounding of rows of 16 lanes: dst[r·ds+l] = floor(src[r·ss+l]·
 // inv[l] + u) clamped to [−64, 64], u the uniform number of Mix64(z[l] +
 // r·zstep), the same bits as roundStochastic.
 TEXT ·stochRows32AVX2(SB), NOSPLIT, $0-64
-	MOVQ dst+0(FP), DI
-	MOVQ ds+8(FP), BX
-	MOVQ src+16(FP), SI
-	MOVQ ss+24(FP), DX
-	SHLQ $2, DX
-	MOVQ rows+32(FP), CX
-	MOVQ inv+40(FP), R8
-	MOVQ z+48(FP), AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VMOVDQU 64(AX), Y2
-	VMOVDQU 96(AX), Y3
-	VPBROADCASTQ zstep+56(FP), Y14
-	VPBROADCASTQ mixc1lo<>(SB), Y10
-	VPBROADCASTQ mixc1hi<>(SB), Y11
-	VPBROADCASTQ mixc2lo<>(SB), Y12
-	VPBROADCASTQ mixc2hi<>(SB), Y13
+	STOCH_SETUP
 	TESTQ CX, CX
 	JLE  stochdone
 
@@ -549,15 +567,7 @@ stochloop:
 	VPACKSSDW X9, X8, X8
 	STOCH4(Y2, 32, 64, X9)
 	STOCH4(Y3, 48, 96, X15)
-	VPACKSSDW X15, X9, X9
-	VPACKSSWB X9, X8, X8
-	VMOVDQU   X8, (DI)
-	VPADDQ Y14, Y0, Y0
-	VPADDQ Y14, Y1, Y1
-	VPADDQ Y14, Y2, Y2
-	VPADDQ Y14, Y3, Y3
-	ADDQ DX, SI
-	ADDQ BX, DI
+	STOCH_ROW_END
 	DECQ CX
 	JNZ  stochloop
 
@@ -569,24 +579,8 @@ stochdone:
 // stochRows32AVX2 reading only the mask's lanes; it still writes 16 bytes a
 // row (the caller's rows have room).
 TEXT ·stochRowsMask32AVX2(SB), NOSPLIT, $0-72
+	STOCH_SETUP
 	MOVQ mask+64(FP), R9
-	MOVQ dst+0(FP), DI
-	MOVQ ds+8(FP), BX
-	MOVQ src+16(FP), SI
-	MOVQ ss+24(FP), DX
-	SHLQ $2, DX
-	MOVQ rows+32(FP), CX
-	MOVQ inv+40(FP), R8
-	MOVQ z+48(FP), AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VMOVDQU 64(AX), Y2
-	VMOVDQU 96(AX), Y3
-	VPBROADCASTQ zstep+56(FP), Y14
-	VPBROADCASTQ mixc1lo<>(SB), Y10
-	VPBROADCASTQ mixc1hi<>(SB), Y11
-	VPBROADCASTQ mixc2lo<>(SB), Y12
-	VPBROADCASTQ mixc2hi<>(SB), Y13
 	TESTQ CX, CX
 	JLE  stochmaskdone
 
@@ -596,15 +590,7 @@ stochmaskloop:
 	VPACKSSDW X9, X8, X8
 	STOCH4M(Y2, 32, 32, 64, X9)
 	STOCH4M(Y3, 48, 48, 96, X15)
-	VPACKSSDW X15, X9, X9
-	VPACKSSWB X9, X8, X8
-	VMOVDQU   X8, (DI)
-	VPADDQ Y14, Y0, Y0
-	VPADDQ Y14, Y1, Y1
-	VPADDQ Y14, Y2, Y2
-	VPADDQ Y14, Y3, Y3
-	ADDQ DX, SI
-	ADDQ BX, DI
+	STOCH_ROW_END
 	DECQ CX
 	JNZ  stochmaskloop
 
