@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,6 +38,10 @@ func fill(t *tensor.Dense, rng *rand.Rand, scale float64) {
 // on the same weights and gradients, float32 and float64, a small matrix and
 // a vector long enough to be cut across cores, and requires the same bits.
 func TestAdamMatchesGorgonia(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		// Elsewhere the compiler may fuse gorgonia's a·b+c into one rounding.
+		t.Skip("bit equality with gorgonia holds where neither side fuses multiply-adds (amd64)")
+	}
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		for _, batch := range []int{1, 100} {
 			rng := rand.New(rand.NewPCG(1, uint64(batch)))
