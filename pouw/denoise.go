@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/usefulwork/minedmatmul/internal/bufcache"
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 	"github.com/usefulwork/minedmatmul/pouw/internal/gemm"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )
@@ -111,7 +112,7 @@ func narrowCorrection(p, qt []int32, nz *noise, m, n int) *gemm.Correction {
 	c := &gemm.Correction{Q: 2 * r, L: corrections.Get(m * 2 * r), R: corrections.Get(n * 2 * r)}
 	var bad atomic.Bool
 	// About 3 ns a row: split only where that outweighs waking a goroutine.
-	parallelRange(m+n, 2048, func(lo, hi int) {
+	parallel.Range(m+n, 2048, func(lo, hi int) {
 		ok := true
 		if i0, i1 := lo, min(hi, m); i0 < i1 { // rows of L: [−A·E_BL | −E_AL]
 			ok = vec8.NarrowRows(c.L[i0*2*r:], 2*r, p[i0*r:i1*r], r, i1-i0, true)

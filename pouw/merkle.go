@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"lukechampine.com/blake3/guts"
+
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
 
 // chunkSize is the length of one Merkle leaf: BLAKE3's own chunk length. The
@@ -77,7 +79,7 @@ func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
 	}
 	cvs := make([][8]uint32, first[len(datas)])
 	nodes := make([]guts.Node, len(datas)) // the root node of a one-group input
-	parallelRange(len(cvs), 2, func(lo, hi int) {
+	parallel.Range(len(cvs), 2, func(lo, hi int) {
 		var tail [groupBytes]byte
 		in := 0
 		for g := lo; g < hi; g++ {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/usefulwork/minedmatmul/internal/bufcache"
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )
@@ -149,7 +150,7 @@ func addNoiseRow(dst, src, f []int8, pairs []noisePair) {
 // (64 entries per instruction with AVX-512 VBMI) on all cores.
 func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 	if r > 128 { // beyond the byte look-up kernel: plain Go
-		parallelRange(rows, 16, func(lo, hi int) {
+		parallel.Range(rows, 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				addNoiseRow(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], pairs)
 			}
@@ -160,7 +161,7 @@ func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 	for l, p := range pairs[:k] {
 		first[l], second[l] = uint8(p.first), uint8(p.second)
 	}
-	parallelRange(rows, 16, func(lo, hi int) {
+	parallel.Range(rows, 16, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			vec8.AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
 		}
@@ -192,7 +193,7 @@ func newNoise(s seeds, m, n, k, r int) *noise {
 		pairsA: make([]noisePair, k), pairsB: make([]noisePair, k),
 	}
 	ba, bb, bs := denseBatches(m*r), denseBatches(n*r), sparseBatches(k)
-	parallelRange(ba+bb+2*bs, 8, func(lo, hi int) {
+	parallel.Range(ba+bb+2*bs, 8, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			switch b := t; {
 			case b < ba:

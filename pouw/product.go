@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 )
 
@@ -172,7 +173,7 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	p.ExpectedWins = float64(p.Tiles) / expectedMACs(bigBound)
 	p.tickets = make([]tileTicket, len(jackpots))
 	// One keyed hash per tile, on all cores; proofs, rare, stay in order.
-	parallelRange((len(jackpots)+15)/16, 16, func(lo, hi int) {
+	parallel.Range((len(jackpots)+15)/16, 16, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			t0 := 16 * b
 			tickets16(jackpots[t0:min(t0+16, len(jackpots))], &sd.sA, func(i int, ticket [32]byte) {

@@ -3,11 +3,11 @@ package train
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
 
 // Adam is Gorgonia's Adam optimiser (gorgonia.NewAdamSolver with a learning
@@ -98,24 +98,8 @@ func stepLearnable[F float32 | float64](n gorgonia.ValueGrad, w, g []F, mo *mome
 	if !mok || !vok || len(m) != len(w) {
 		return fmt.Errorf("train: Adam: %v changed shape or dtype between steps", n)
 	}
-	inParts(len(w), func(lo, hi int) { adamStep(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p) })
+	parallel.Range(len(w), 1<<14, func(lo, hi int) { adamStep(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p) })
 	return nil
-}
-
-// inParts runs fn over [0, n) cut into one range per core when n is large,
-// the calling goroutine taking the last.
-func inParts(n int, fn func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n/(1<<14))
-	if parts <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 0; p < parts-1; p++ {
-		wg.Go(func() { fn(p*n/parts, (p+1)*n/parts) })
-	}
-	fn((parts-1)*n/parts, n)
-	wg.Wait()
 }
 
 // adamParams are a step's constants, in the learnable's precision.

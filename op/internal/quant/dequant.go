@@ -1,9 +1,6 @@
 package quant
 
-import (
-	"runtime"
-	"sync"
-)
+import "github.com/usefulwork/minedmatmul/internal/parallel"
 
 // Dequant sets (or, with incr, adds to) y[i][j] = sa[i]·c[i][j]·sb[j], for
 // the m×n row-major y and c, m = len(sa) and n = len(sb): the float product
@@ -17,25 +14,12 @@ func Dequant[F float32 | float64](y []F, c []int32, sa, sb []float64, incr bool)
 		dequantRef(y, c, sa, sb, incr)
 		return
 	}
-	// Rows are independent: a large output is split across the cores,
-	// the calling goroutine taking the last part; no bit depends on it.
-	m, n := len(sa), len(sb)
-	parts := min(runtime.GOMAXPROCS(0), m, m*n/parallelMin)
-	if parts <= 1 {
-		dequantRows(y, c, sa, sb, incr)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := range parts {
-		i0, i1 := p*m/parts, (p+1)*m/parts
-		run := func() { dequantRows(y[i0*n:i1*n], c[i0*n:i1*n], sa[i0:i1], sb, incr) }
-		if p == parts-1 {
-			run()
-		} else {
-			wg.Go(run)
-		}
-	}
-	wg.Wait()
+	// Rows are independent: a large output is split across the cores; no
+	// bit depends on the cut.
+	n := len(sb)
+	parallel.Range(len(sa), max(1, parallelMin/max(n, 1)), func(lo, hi int) {
+		dequantRows(y[lo*n:hi*n], c[lo*n:hi*n], sa[lo:hi], sb, incr)
+	})
 }
 
 // dequantRows is Dequant on one goroutine.

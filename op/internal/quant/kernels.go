@@ -90,10 +90,11 @@ func nearGo[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int, i
 // called through function values, so arrays passed to them by address
 // escape: one heap object per quantiser call, not one per row.
 type lanes struct {
-	acc32 [16]uint32
-	acc64 [16]uint64
-	inv   [16]float64
-	z     [16]uint64
+	tile32 [tile]uint32
+	acc32  [16]uint32
+	acc64  [16]uint64
+	inv    [16]float64
+	z      [16]uint64
 }
 
 // laneMax returns the maxima of lanes [0, w) over rows, as float64, and
@@ -161,14 +162,13 @@ func bufStoch[F float32 | float64](dst []int8, ds int, src []F, ss, rows, w int,
 
 // tileMax is laneMax over a whole tile row of 64 lanes, in one pass when
 // the kernels have one; ok is false when they do not.
-func tileMax[F float32 | float64](src []F, stride, rows int) (m [tile]float64, bad, ok bool) {
+func tileMax[F float32 | float64](src []F, stride, rows int, sc *lanes) (m [tile]float64, bad, ok bool) {
 	s, is32 := any(src).([]float32)
 	if !is32 || kern().absmax32x64 == nil || rows <= 0 {
 		return m, false, false
 	}
-	var acc [tile]uint32
-	kern().absmax32x64(s, stride, rows, &acc)
-	for l, b := range acc {
+	kern().absmax32x64(s, stride, rows, &sc.tile32)
+	for l, b := range sc.tile32 {
 		bad = bad || b >= 0x7f800000
 		m[l] = float64(math.Float32frombits(b))
 	}

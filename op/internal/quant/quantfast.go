@@ -172,7 +172,7 @@ func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64
 		var maxes, invs, divs [tile]float64
 		whole := false // one 64-lane pass per memory row
 		if iw == tile {
-			m, bad, ok := tileMax(v.Data[i0:], v.ColStride, cols)
+			m, bad, ok := tileMax(v.Data[i0:], v.ColStride, cols, sc)
 			if bad {
 				return firstBad(v)
 			}
