@@ -98,8 +98,18 @@ func stepLearnable[F float32 | float64](n gorgonia.ValueGrad, w, g []F, mo *mome
 	if !mok || !vok || len(m) != len(w) {
 		return fmt.Errorf("train: Adam: %v changed shape or dtype between steps", n)
 	}
-	parallel.Range(len(w), 1<<14, func(lo, hi int) { adamStep(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p) })
+	parallel.Range(len(w), 1<<14, func(lo, hi int) { stepElements(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], p) })
 	return nil
+}
+
+// stepElements is adamStep, with float32 through adamStep32's vector code
+// where the CPU has it.
+func stepElements[F float32 | float64](w, g, m, v []F, p *adamParams[F]) {
+	if w32, ok := any(w).([]float32); ok {
+		adamStep32(w32, any(g).([]float32), any(m).([]float32), any(v).([]float32), any(p).(*adamParams[float32]))
+		return
+	}
+	adamStep(w, g, m, v, p)
 }
 
 // adamParams are a step's constants, in the learnable's precision.
