@@ -172,6 +172,21 @@ func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 // as the inputs and live only during MineProduct.
 var operands = bufcache.New[int8](4)
 
+// factors and pairLists recycle the noise factors between products.
+var (
+	factors   = bufcache.New[int8](4)
+	pairLists = bufcache.New[noisePair](4)
+)
+
+// release gives nz's factors back for the next product's noise.
+func (nz *noise) release() {
+	factors.Put(nz.al)
+	factors.Put(nz.brt)
+	pairLists.Put(nz.pairsA)
+	pairLists.Put(nz.pairsB)
+	*nz = noise{}
+}
+
 // noise holds the four noise factors of one product (§4): the dense E_AL
 // (m×r) and E_BRᵀ (n×r), and the sparse pairs of E_AR (r×k) and E_BL (k×r).
 type noise struct {
@@ -186,11 +201,14 @@ type noise struct {
 // All four factors are generated in one pool of 16-hash batches on all cores:
 // one fan-out instead of one per factor, and the small ones no longer run
 // alone on one core.
+//
+// Its factors are recycled scratch (every entry is set here): release gives
+// them back once the product is done with them.
 func newNoise(s seeds, m, n, k, r int) *noise {
 	nz := &noise{
 		rank: r,
-		al:   make([]int8, m*r), brt: make([]int8, n*r),
-		pairsA: make([]noisePair, k), pairsB: make([]noisePair, k),
+		al:   factors.Get(m * r), brt: factors.Get(n * r),
+		pairsA: pairLists.Get(k), pairsB: pairLists.Get(k),
 	}
 	ba, bb, bs := denseBatches(m*r), denseBatches(n*r), sparseBatches(k)
 	parallel.Range(ba+bb+2*bs, 8, func(lo, hi int) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/usefulwork/minedmatmul/internal/bufcache"
 	"github.com/usefulwork/minedmatmul/internal/parallel"
 	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 )
@@ -135,6 +136,7 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	ha, hb := chainCommitments(job.CertVersion, hashA, hashB, uint32(m), uint32(n))
 	sd := seedsFrom(jobKey, ha, hb)
 	nz := newNoise(sd, m, n, k, int(cfg.Rank))
+	defer nz.release()
 	noisyA, noisyBT := operands.Get(m*k), operands.Get(n*k)
 	defer operands.Put(noisyA)
 	defer operands.Put(noisyBT)
@@ -143,7 +145,9 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	p.Phases.Noise = time.Since(start)
 
 	grid := newTileGrid(cfg, m, n)
-	jackpots := make([]jackpot, grid.numTiles())
+	jackpots := jackpotBufs.Get(grid.numTiles())
+	defer jackpotBufs.Put(jackpots)
+	clear(jackpots)
 	p.C = outputBuffer(dst, m*n)
 	// A gemm kernel on a regular grid denoises in its epilogue: the
 	// correction is prepared first (Denoise) and applied inside the product
@@ -219,6 +223,9 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	}
 	return p, nil
 }
+
+// jackpotBufs recycles the tiles' transcripts between products.
+var jackpotBufs = bufcache.New[jackpot](4)
 
 // outputBuffer is dst[:n] when dst holds n entries, else a new slice. The
 // kernels set every entry, so it is never cleared.

@@ -80,10 +80,13 @@ func (x *avx2Call) mulPackedB() {
 	wides := make([][]int16, workers(p.colPanels))
 	parallel(p.colPanels, func(wk, pj int) {
 		if wides[wk] == nil {
-			wides[wk] = make([]int16, 16*x.k2)
+			wides[wk] = scratch16.Get(16 * x.k2)
 		}
 		x.packB(bPacked[pj*bPanel:(pj+1)*bPanel], pj, wides[wk])
 	})
+	for _, w := range wides {
+		scratch16.Put(w)
+	}
 	colBlocks, items := p.workItems()
 	type scratch struct {
 		avx2Scratch
@@ -94,13 +97,16 @@ func (x *avx2Call) mulPackedB() {
 		s := &scr[w]
 		pi, pj0, pj1 := p.itemRange(colBlocks, item)
 		if s.a == nil {
-			s.a = make([]int16, 16*x.kk)
+			s.a = scratch16.Get(16 * x.kk)
 		}
 		x.widenA(s.a, pi)
 		for pj := pj0; pj < pj1; pj++ {
 			x.panel(&s.avx2Scratch, s.a, pi, bPacked[pj*bPanel:(pj+1)*bPanel], pj)
 		}
 	})
+	for _, s := range scr {
+		scratch16.Put(s.a)
+	}
 }
 
 // mulResidentA is for a short A (a batch of activations times the weights):
@@ -125,13 +131,17 @@ func (x *avx2Call) mulResidentA() {
 	parallel(p.colPanels, func(w, pj int) {
 		s := &scr[w]
 		if s.panel == nil {
-			s.panel, s.wide = make([]int16, 16*x.kk), make([]int16, 16*x.k2)
+			s.panel, s.wide = scratch16.Get(16*x.kk), scratch16.Get(16*x.k2)
 		}
 		x.packB(s.panel, pj, s.wide)
 		for pi := 0; pi < p.rowPanels; pi++ {
 			x.panel(&s.avx2Scratch, aw[pi*16*x.kk:(pi+1)*16*x.kk], pi, s.panel, pj)
 		}
 	})
+	for _, s := range scr {
+		scratch16.Put(s.panel)
+		scratch16.Put(s.wide)
+	}
 }
 
 // packB lays out column panel pj of B, with its correction, in dstp (16·kk
@@ -258,7 +268,7 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 	parallel(blocks, func(w, block int) {
 		s := &scr[w]
 		if s.words == nil {
-			s.words, s.wide, s.acc = make([]uint32, 16*steps), make([]int16, 16*k2), make([]int32, 16*r)
+			s.words, s.wide, s.acc = scratch32.Get(16*steps), scratch16.Get(16*k2), scratchAcc.Get(16*r)
 		}
 		i0 := 16 * block
 		h := min(16, m-i0)
@@ -275,4 +285,9 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 			}
 		}
 	})
+	for _, s := range scr {
+		scratch32.Put(s.words)
+		scratch16.Put(s.wide)
+		scratchAcc.Put(s.acc)
+	}
 }

@@ -202,5 +202,13 @@ func fold(j *Jackpot, s int, x uint32) {
 	j[t] = bits.RotateLeft32(j[t], 13) ^ x
 }
 
-// packed recycles packed operand buffers between calls.
-var packed = bufcache.New[byte](4)
+// packed recycles packed operand buffers between calls; scratch16,
+// scratch32 and scratchAcc the workers' panel scratch. A training step
+// multiplies the same few shapes again and again, and fresh scratch costs
+// zeroing and garbage collection on every product.
+var (
+	packed     = bufcache.New[byte](4)
+	scratch16  = bufcache.New[int16](8)
+	scratch32  = bufcache.New[uint32](4)
+	scratchAcc = bufcache.New[int32](4)
+)

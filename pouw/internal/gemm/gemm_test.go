@@ -107,9 +107,30 @@ func TestImplsMatchReference(t *testing.T) {
 	}
 }
 
+// poisonScratch fills the scratch caches with buffers of garbage, so that
+// the next products run on recycled scratch whose contents they must not
+// rely on.
+func poisonScratch() {
+	for _, n := range []int{1 << 10, 1 << 14, 1 << 18} {
+		b := make([]byte, 2*n)
+		for i := range b {
+			b[i] = 0x5a
+		}
+		packed.Put(b)
+		w16, w32, acc := make([]int16, n), make([]uint32, n), make([]int32, n)
+		for i := range w16 {
+			w16[i], w32[i], acc[i] = 0x5a5a, 0x5a5a5a5a, -0x5a5a5a5a
+		}
+		scratch16.Put(w16)
+		scratch32.Put(w32)
+		scratchAcc.Put(acc)
+	}
+}
+
 func testMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range shapes() {
+		poisonScratch()
 		a := randInt8(r, s.m*s.k, s.extreme)
 		bt := randInt8(r, s.n*s.k, s.extreme)
 		var g *Grid
@@ -192,6 +213,7 @@ func TestSparseMulMatchesReference(t *testing.T) {
 					for i := range got {
 						got[i] = -1 // every entry must be written
 					}
+					poisonScratch()
 					SparseMul(got, a, m, k, idx, r)
 					if !slices.Equal(want, got) {
 						t.Fatalf("m=%d k=%d r=%d: got %v, want %v", m, k, r, got, want)

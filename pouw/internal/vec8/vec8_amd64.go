@@ -12,8 +12,8 @@ import (
 
 var (
 	hasVBMI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
-	// hasAVX2 runs the AVX2 versions (vec8_avx2_amd64.s) of AddPairs and
-	// FirstOutside where VBMI is missing; the row helpers stay Go there.
+	// hasAVX2 runs the AVX2 versions (vec8_avx2_amd64.s) where VBMI is
+	// missing.
 	hasAVX2 = cpu.X86.HasAVX2
 )
 
@@ -100,19 +100,34 @@ func narrowRows(dst *int16, dstStride int, src *int32, cols, rows int, neg bool)
 //go:noescape
 func widenRows(dst *int16, dstStride int, src *int8, cols, rows int, neg bool)
 
+//go:noescape
+func narrowRowsAVX2(dst *int16, dstStride int, src *int32, cols, rows int, neg bool) bool
+
+//go:noescape
+func widenRowsAVX2(dst *int16, dstStride int, src *int8, cols, rows int, neg bool)
+
 // narrowAsm does NarrowRows when the CPU and cols allow; done reports it did.
 func narrowAsm(dst []int16, stride int, src []int32, cols, rows int, neg bool) (ok, done bool) {
-	if !hasVBMI || cols%16 != 0 {
+	switch {
+	case cols%16 != 0:
 		return false, false
+	case hasVBMI:
+		return narrowRows(&dst[0], stride, &src[0], cols, rows, neg), true
+	case hasAVX2:
+		return narrowRowsAVX2(&dst[0], stride, &src[0], cols, rows, neg), true
 	}
-	return narrowRows(&dst[0], stride, &src[0], cols, rows, neg), true
+	return false, false
 }
 
 // widenAsm does WidenRows when the CPU and cols allow, and reports it did.
 func widenAsm(dst []int16, stride int, src []int8, cols, rows int, neg bool) bool {
-	if !hasVBMI || cols%32 != 0 {
+	switch {
+	case hasVBMI && cols%32 == 0:
+		widenRows(&dst[0], stride, &src[0], cols, rows, neg)
+	case hasAVX2 && cols%16 == 0:
+		widenRowsAVX2(&dst[0], stride, &src[0], cols, rows, neg)
+	default:
 		return false
 	}
-	widenRows(&dst[0], stride, &src[0], cols, rows, neg)
 	return true
 }

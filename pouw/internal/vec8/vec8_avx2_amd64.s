@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// AVX2 versions of addPairs64 and outside64 (vec8_amd64.s) for CPUs without
-// AVX-512 VBMI, in blocks of 32 bytes.
+// AVX2 versions of the AVX-512 kernels in vec8_amd64.s, for CPUs without
+// AVX-512 VBMI: addPairs64 and outside64 in blocks of 32 bytes, narrowRows
+// and widenRows 16 entries at a time.
 
 // LOOKUP2 sets Y1 to table[idx] for the 32 indices in Y0, every one below 32:
 // VPSHUFB looks up the 16-byte sub-tables Y8 (entries 0–15) and Y9 (16–31),
@@ -139,5 +140,107 @@ none:
 hit:
 	SHLQ $5, DX
 	MOVQ DX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func narrowRowsAVX2(dst *int16, dstStride int, src *int32, cols, rows int, neg bool) bool
+//
+// narrowRows for AVX2: cols is a positive multiple of 16 and rows positive.
+// Each entry x becomes (x XOR m) − m, m = 0 or −1 (so ±x), truncated to
+// int16 (its low 16 bits, which VPACKUSDW packs unchanged); the running
+// minimum and maximum of x say at the end whether every x fitted.
+TEXT ·narrowRowsAVX2(SB), NOSPLIT, $0-49
+	MOVQ         dst+0(FP), DI
+	MOVQ         dstStride+8(FP), R8
+	SHLQ         $1, R8
+	MOVQ         src+16(FP), SI
+	MOVQ         cols+24(FP), DX
+	SHRQ         $4, DX
+	MOVQ         rows+32(FP), CX
+	MOVBQZX      neg+40(FP), AX
+	NEGQ         AX
+	MOVQ         AX, X13
+	VPBROADCASTD X13, Y13
+	VPXOR        Y14, Y14, Y14 // minimum (0 is in range)
+	VPXOR        Y15, Y15, Y15 // maximum
+	VPCMPEQD     Y12, Y12, Y12
+	VPSRLD       $16, Y12, Y12 // 0x0000ffff: the low 16 bits
+
+narrowrow2:
+	MOVQ DI, R9
+	MOVQ DX, BX
+
+narrowvec2:
+	VMOVDQU   (SI), Y0
+	VMOVDQU   32(SI), Y1
+	VPMINSD   Y0, Y14, Y14
+	VPMAXSD   Y0, Y15, Y15
+	VPMINSD   Y1, Y14, Y14
+	VPMAXSD   Y1, Y15, Y15
+	VPXOR     Y13, Y0, Y0
+	VPSUBD    Y13, Y0, Y0
+	VPXOR     Y13, Y1, Y1
+	VPSUBD    Y13, Y1, Y1
+	VPAND     Y12, Y0, Y0
+	VPAND     Y12, Y1, Y1
+	VPACKUSDW Y1, Y0, Y0   // per 128-bit lane: 4 of Y0, 4 of Y1
+	VPERMQ    $0xd8, Y0, Y0 // back in order
+	VMOVDQU   Y0, (R9)
+	ADDQ      $64, SI
+	ADDQ      $32, R9
+	DECQ      BX
+	JNZ       narrowvec2
+	ADDQ      R8, DI
+	DECQ      CX
+	JNZ       narrowrow2
+
+	MOVL         $-32767, AX
+	MOVQ         AX, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $32767, AX
+	MOVQ         AX, X2
+	VPBROADCASTD X2, Y2
+	VPCMPGTD     Y14, Y1, Y3 // −32767 > min
+	VPCMPGTD     Y2, Y15, Y4 // max > 32767
+	VPOR         Y3, Y4, Y3
+	VPTEST       Y3, Y3
+	SETEQ        AL
+	MOVB         AL, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func widenRowsAVX2(dst *int16, dstStride int, src *int8, cols, rows int, neg bool)
+//
+// widenRows for AVX2: cols is a positive multiple of 16 and rows positive;
+// ±x sign-extended.
+TEXT ·widenRowsAVX2(SB), NOSPLIT, $0-41
+	MOVQ         dst+0(FP), DI
+	MOVQ         dstStride+8(FP), R8
+	SHLQ         $1, R8
+	MOVQ         src+16(FP), SI
+	MOVQ         cols+24(FP), DX
+	SHRQ         $4, DX
+	MOVQ         rows+32(FP), CX
+	MOVBQZX      neg+40(FP), AX
+	NEGQ         AX
+	MOVQ         AX, X13
+	VPBROADCASTW X13, Y13
+
+widenrow2:
+	MOVQ DI, R9
+	MOVQ DX, BX
+
+widenvec2:
+	VPMOVSXBW (SI), Y0
+	VPXOR     Y13, Y0, Y0
+	VPSUBW    Y13, Y0, Y0
+	VMOVDQU   Y0, (R9)
+	ADDQ      $16, SI
+	ADDQ      $32, R9
+	DECQ      BX
+	JNZ       widenvec2
+	ADDQ      R8, DI
+	DECQ      CX
+	JNZ       widenrow2
 	VZEROUPPER
 	RET

@@ -72,11 +72,11 @@ func TestNarrowWidenRows(t *testing.T) { impltest.Run(t, testNarrowWidenRows, "v
 
 func testNarrowWidenRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, cols := range []int{1, 16, 17, 32, 64} {
+	for _, cols := range []int{1, 16, 17, 32, 48, 64, 128} {
 		for _, rows := range []int{1, 3} {
 			for _, neg := range []bool{false, true} {
 				for _, wide := range []bool{false, true} {
-					const stride = 80
+					stride := cols + 16 + 3*(cols%2) // rows apart, odd where cols is
 					src32 := make([]int32, rows*cols)
 					src8 := make([]int8, rows*cols)
 					for i := range src32 {
