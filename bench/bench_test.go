@@ -10,6 +10,7 @@ import (
 
 	"gorgonia.org/gorgonia"
 
+	"github.com/usefulwork/minedmatmul/mnist"
 	"github.com/usefulwork/minedmatmul/op"
 	"github.com/usefulwork/minedmatmul/pouw"
 )
@@ -103,6 +104,60 @@ func benchGraph(b *testing.B, shapes []Shape, mul func(x, w *gorgonia.Node) (*go
 				}
 			}
 			gmacMetric(b, s)
+		})
+	}
+}
+
+// BenchmarkMNISTForward is an MNIST MLP's first product, a batch of 100
+// images times 784×512 weights, stock and mined, on MNIST's own pixels and on
+// dense operands of the same shape. Stock gorgonia.Mul runs gonum's sgemm,
+// which skips every zero entry of its left operand, and most MNIST pixels
+// are zero; the mined product multiplies noisy, dense operands whatever the
+// input.
+func BenchmarkMNISTForward(b *testing.B) {
+	dir, err := mnist.DefaultDir()
+	if err != nil {
+		b.Skip(err)
+	}
+	set, _, err := mnist.Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := Shape{M: 100, K: set.Rows * set.Cols, N: 512}
+	dense, ws := floats(s)
+	pixels, zeros := make([]float32, s.M*s.K), 0
+	for i := range s.M {
+		set.Fill(i, pixels[i*s.K:(i+1)*s.K])
+	}
+	for _, v := range pixels {
+		if v == 0 {
+			zeros++
+		}
+	}
+	miner, err := pouw.NewMiner(pouw.MinerConfig{Jobs: pouw.DevJob(hardNbits(pouw.Local)), Profile: pouw.Local})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mined := func(x, w *gorgonia.Node) (*gorgonia.Node, error) { return op.Mul(miner, x, w) }
+	for _, c := range []struct {
+		name string
+		mul  func(x, w *gorgonia.Node) (*gorgonia.Node, error)
+		xs   []float32
+	}{{"stock/mnist", gorgonia.Mul, pixels}, {"stock/dense", gorgonia.Mul, dense}, {"mined/mnist", mined, pixels}, {"mined/dense", mined, dense}} {
+		b.Run(c.name, func(b *testing.B) {
+			run, err := newGraphRun(s, c.xs, ws, c.mul)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			gmacMetric(b, s)
+			if c.xs[0] == pixels[0] {
+				b.ReportMetric(100*float64(zeros)/float64(len(pixels)), "%zero")
+			}
 		})
 	}
 }
