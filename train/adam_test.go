@@ -91,7 +91,8 @@ func TestAdamRejectsWhatItCannotStep(t *testing.T) {
 }
 
 // BenchmarkAdam steps the learnables of an MNIST MLP (784×512, 512, 512×10,
-// 10; float32) with this CPU's fastest implementation.
+// 10; float32) with this CPU's fastest implementation, and with gorgonia's
+// AdamSolver beside it.
 func BenchmarkAdam(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var model []gorgonia.ValueGrad
@@ -102,11 +103,20 @@ func BenchmarkAdam(b *testing.B) {
 		model = append(model, l)
 		size += shape.TotalSize()
 	}
-	adam := NewAdam(0.001, 100)
-	b.SetBytes(int64(size) * 4 * 4) // w, g, m, v read; all but g's reads written too
-	for b.Loop() {
-		if err := adam.Step(model); err != nil {
-			b.Fatal(err)
-		}
+	for _, s := range []struct {
+		name   string
+		solver gorgonia.Solver
+	}{
+		{"train", NewAdam(0.001, 100)},
+		{"gorgonia", gorgonia.NewAdamSolver(gorgonia.WithLearnRate(0.001), gorgonia.WithBatchSize(100))},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			b.SetBytes(int64(size) * 4 * 4) // w, g, m, v read; all but g's reads written too
+			for b.Loop() {
+				if err := s.solver.Step(model); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
