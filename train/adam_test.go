@@ -120,3 +120,40 @@ func BenchmarkAdam(b *testing.B) {
 		})
 	}
 }
+
+// TestAdamSpecialValues steps the same learnable under every implementation
+// with gradients and weights that include zeros of both signs, subnormals,
+// ±Inf and NaN, and requires the same bits from each (NaN included).
+func TestAdamSpecialValues(t *testing.T) {
+	specials := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-40, 1e30, -1e30,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 3.5, -0.25}
+	const n = 37 // four vectors and a tail
+	var want [][]uint32
+	impltest.Run(t, func(t *testing.T) {
+		w := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+		g := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+		ws, gs := w.Data().([]float32), g.Data().([]float32)
+		model := []gorgonia.ValueGrad{learnable{w, g}}
+		var got [][]uint32
+		for _, batch := range []int{1, 100} {
+			adam := NewAdam(0.001, batch)
+			for step := range 3 {
+				for i := range n {
+					ws[i] = specials[(i+step)%len(specials)]
+					gs[i] = specials[(3*i+1)%len(specials)]
+				}
+				require.NoError(t, adam.Step(model))
+				bits := make([]uint32, n)
+				for i, x := range ws {
+					bits[i] = math.Float32bits(x)
+				}
+				got = append(got, bits)
+			}
+		}
+		if want == nil {
+			want = got
+			return
+		}
+		require.Equal(t, want, got)
+	}, "train")
+}
