@@ -53,3 +53,28 @@ func benchRows[F float32 | float64](b *testing.B) {
 		b.Run(fmt.Sprintf("fast-%s", kern().name), run)
 	}
 }
+
+// BenchmarkLaneNear rounds 64 rows of 16 lanes held in L1 to the nearest
+// int8 under each implementation this CPU has and the portable Go kernel:
+// the rounding's own rate, without the memory traffic of a real operand.
+func BenchmarkLaneNear(b *testing.B) {
+	const rows = 64
+	src, dst := make([]float32, 16*rows), make([]int8, 16*rows)
+	for i := range src {
+		src[i] = float32(i%97) - 48
+	}
+	var inv [16]float64
+	for i := range inv {
+		inv[i] = 1.3
+	}
+	defer impl.Reset("quant")
+	for _, name := range append(impl.List("quant"), "") {
+		impl.Select("quant", name)
+		b.Run(kern().name, func(b *testing.B) {
+			for b.Loop() {
+				laneNear(dst, 16, src, 16, rows, 16, &inv)
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(len(src)), "ns/elem")
+		})
+	}
+}
