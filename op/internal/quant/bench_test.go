@@ -78,3 +78,30 @@ func BenchmarkLaneNear(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkShortRows quantises a convolution's im2col operand (19600 rows of
+// 144: 3×3 windows of 16 channels, a batch of 100 at 14×14) to nearest
+// under each implementation this CPU has and the portable Go kernels:
+// many short rows, each with its own scale.
+func BenchmarkShortRows(b *testing.B) {
+	const rows, cols = 19600, 144
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, rows*cols)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	v := View[float32]{Data: x, Rows: rows, Cols: cols, RowStride: cols, ColStride: 1}
+	q, s := make([]int8, len(x)), make([]float64, rows)
+	defer impl.Reset("quant")
+	for _, name := range append(impl.List("quant"), "") {
+		impl.Select("quant", name)
+		b.Run(kern().name, func(b *testing.B) {
+			for b.Loop() {
+				if err := Rows(v, q, s, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(len(x)), "ns/elem")
+		})
+	}
+}

@@ -30,6 +30,14 @@ type laneKernels struct {
 	// length (nil: none).
 	deq32 func(y []float32, c []int32, sb []float64, s float64, incr bool) int
 	deq64 func(y []float64, c []int32, sb []float64, s float64, incr bool) int
+	// rowsMax32 sets out[i] to the largest magnitude bits among the first
+	// 16·groups entries of row i (rows stride apart), and rowsNear32 rounds
+	// those entries to dst (rows ds apart) with row i's multiplier inv[i]:
+	// whole rows in one call each, for the many short rows of an im2col
+	// operand, which per-row calls of 16-lane kernels spend most of their
+	// time setting up (nil: per-row calls).
+	rowsMax32  func(src []float32, stride, groups int, out []uint32)
+	rowsNear32 func(dst []int8, ds int, src []float32, ss, groups int, inv []float64)
 }
 
 // goKernels are the portable kernels: the fallback when no assembly runs.

@@ -34,6 +34,34 @@ var avx2Kernels = laneKernels{
 	tile64:      tile64AVX2,
 	deq32:       deq32AVX2,
 	deq64:       deq64AVX2,
+	rowsMax32:   rowsMax32AVX2,
+	rowsNear32:  rowsNear32AVX2,
+}
+
+//go:noescape
+func absmaxEachRow32AVX2(src *float32, stride, groups, rows int, out *uint32)
+
+//go:noescape
+func nearEachRow32AVX2(dst *int8, ds int, src *float32, ss, groups, rows int, inv *float64)
+
+// rowsMax32AVX2 and rowsNear32AVX2 bounds-check the last row's last entry
+// the assembly touches, then run it over len(out) (len(inv)) rows.
+func rowsMax32AVX2(src []float32, stride, groups int, out []uint32) {
+	if len(out) == 0 || groups <= 0 {
+		clear(out)
+		return
+	}
+	_ = src[(len(out)-1)*stride+16*groups-1]
+	absmaxEachRow32AVX2(&src[0], stride, groups, len(out), &out[0])
+}
+
+func rowsNear32AVX2(dst []int8, ds int, src []float32, ss, groups int, inv []float64) {
+	if len(inv) == 0 || groups <= 0 {
+		return
+	}
+	_ = src[(len(inv)-1)*ss+16*groups-1]
+	_ = dst[(len(inv)-1)*ds+16*groups-1]
+	nearEachRow32AVX2(&dst[0], ds, &src[0], ss, groups, len(inv), &inv[0])
 }
 
 func absmax32x64AVX2(src []float32, stride, rows int, acc *[tile]uint32) {

@@ -667,3 +667,90 @@ nearmaskloop:
 nearmaskdone:
 	VZEROUPPER
 	RET
+
+// func absmaxEachRow32AVX2(src *float32, stride, groups, rows int, out *uint32)
+// out[i] = the largest magnitude bits among the first 16·groups entries of
+// row i (rows stride floats apart); groups and rows are positive.
+TEXT ·absmaxEachRow32AVX2(SB), NOSPLIT, $0-40
+	MOVQ         src+0(FP), SI
+	MOVQ         stride+8(FP), DX
+	SHLQ         $2, DX
+	MOVQ         groups+16(FP), R9
+	MOVQ         rows+24(FP), CX
+	MOVQ         out+32(FP), DI
+	MOVL         $0x7fffffff, AX
+	MOVL         AX, X2
+	VPBROADCASTD X2, Y2
+
+rmaxrow:
+	MOVQ  SI, R10
+	MOVQ  R9, BX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+
+rmaxgroup:
+	VPAND   (R10), Y2, Y3
+	VPAND   32(R10), Y2, Y4
+	VPMAXUD Y3, Y0, Y0
+	VPMAXUD Y4, Y1, Y1
+	ADDQ    $64, R10
+	DECQ    BX
+	JNZ     rmaxgroup
+	VPMAXUD      Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPMAXUD      X1, X0, X0
+	VMOVD        X0, (DI)
+	ADDQ         $4, DI
+	ADDQ         DX, SI
+	DECQ         CX
+	JNZ          rmaxrow
+	VZEROUPPER
+	RET
+
+// func nearEachRow32AVX2(dst *int8, ds int, src *float32, ss, groups, rows int, inv *float64)
+// Row i's first 16·groups entries rounded to the nearest int8 with row i's
+// multiplier inv[i] (NEAR16, every lane's factor the same); rows are ds
+// bytes and ss floats apart; groups and rows are positive.
+TEXT ·nearEachRow32AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), DI
+	MOVQ         ds+8(FP), R11
+	MOVQ         src+16(FP), SI
+	MOVQ         ss+24(FP), DX
+	SHLQ         $2, DX
+	MOVQ         groups+32(FP), R9
+	MOVQ         rows+40(FP), CX
+	MOVQ         inv+48(FP), R8
+	MOVL         $64, AX
+	MOVL         AX, X10
+	VPBROADCASTD X10, X10
+	MOVL         $-64, AX
+	MOVL         AX, X11
+	VPBROADCASTD X11, X11
+
+rnearrow:
+	VBROADCASTSD (R8), Y12
+	MOVQ         SI, R10
+	MOVQ         DI, R12
+	MOVQ         R9, BX
+
+rneargroup:
+	VCVTPS2PD (R10), Y1
+	VCVTPS2PD 16(R10), Y2
+	VCVTPS2PD 32(R10), Y3
+	VCVTPS2PD 48(R10), Y4
+	NEAR16BY(Y12, Y12, Y12, Y12, 0)
+	ADDQ      $64, R10
+	ADDQ      $16, DI
+	DECQ      BX
+	JNZ       rneargroup
+	LEAQ      (R12)(R11*1), DI
+	ADDQ      DX, SI
+	ADDQ      $8, R8
+	DECQ      CX
+	JNZ       rnearrow
+	VZEROUPPER
+	RET

@@ -98,6 +98,11 @@ func quantPartFast[F float32 | float64](v View[F], out []int8, scale []float64, 
 }
 
 func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
+	if k := kern(); rnd == nil && v.Cols >= 16 && k.rowsNear32 != nil {
+		if v32, ok := any(v).(View[float32]); ok {
+			return quantRowsNear32(v32, out, scale, k)
+		}
+	}
 	cols := v.Cols
 	n := cols / 16
 	sc := new(lanes)
@@ -143,6 +148,52 @@ func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64
 			}
 		}
 		scale[i] = m / qmax
+	}
+	return nil
+}
+
+// rowBlock is how many rows quantRowsNear32 takes at a time: their maxima
+// and multipliers stay on the stack.
+const rowBlock = 64
+
+// quantRowsNear32 is quantRowsContig's rounding to nearest for float32 rows
+// of at least 16 entries, through the whole-row kernels: two calls a block
+// of rows instead of several a row, with the same maxima, multipliers and
+// roundings. A row's last cols mod 16 entries, and a row whose multiplier
+// would overflow, are done here in Go.
+func quantRowsNear32(v View[float32], out []int8, scale []float64, k *laneKernels) error {
+	cols, groups := v.Cols, v.Cols/16
+	var bits [rowBlock]uint32
+	var invs, divs [rowBlock]float64
+	for i0 := 0; i0 < v.Rows; i0 += rowBlock {
+		h := min(rowBlock, v.Rows-i0)
+		src, o := v.Data[i0*v.RowStride:], out[i0*cols:]
+		k.rowsMax32(src, v.RowStride, groups, bits[:h])
+		for i := range h {
+			b := bits[i]
+			for _, x := range src[i*v.RowStride+16*groups : i*v.RowStride+cols] {
+				b = max(b, math.Float32bits(x)&0x7fffffff)
+			}
+			if b >= 0x7f800000 {
+				return firstBad(v)
+			}
+			m := float64(math.Float32frombits(b))
+			invs[i], divs[i] = factor(m)
+			scale[i0+i] = m / qmax
+		}
+		k.rowsNear32(o, cols, src, v.RowStride, groups, invs[:h])
+		for i := range h {
+			row, oi := src[i*v.RowStride:i*v.RowStride+cols], o[i*cols:(i+1)*cols]
+			if divs[i] != 0 {
+				for j, x := range row {
+					oi[j] = quantOne(float64(x), 0, divs[i], (i0+i)*cols+j, nil)
+				}
+				continue
+			}
+			for j := 16 * groups; j < cols; j++ {
+				oi[j] = nearest(float64(row[j]), invs[i])
+			}
+		}
 	}
 	return nil
 }
