@@ -162,9 +162,7 @@ func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 		first[l], second[l] = uint8(p.first), uint8(p.second)
 	}
 	parallel.Range(rows, 16, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			vec8.AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
-		}
+		vec8.AddPairsRows(dst[lo*k:hi*k], src[lo*k:hi*k], f[lo*r:hi*r], r, first, second, hi-lo)
 	})
 }
 

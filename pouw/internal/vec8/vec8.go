@@ -21,6 +21,26 @@ func AddPairs(dst, src, f []int8, first, second []uint8) {
 	}
 }
 
+// AddPairsRows is AddPairs on rows consecutive rows of k = len(first)
+// entries: row i of dst and of src is entries [i·k, (i+1)·k), and its table
+// is f[i·r : (i+1)·r]. dst and src must not overlap. One call for all the
+// rows where the CPU allows it: a short row (an im2col operand's, k = 144)
+// would otherwise spend as long setting up its call as adding.
+func AddPairsRows(dst, src, f []int8, r int, first, second []uint8, rows int) {
+	k := len(first)
+	if rows <= 0 || k == 0 {
+		return
+	}
+	second = second[:k]
+	_, _, _ = dst[rows*k-1], src[rows*k-1], f[rows*r-1]
+	if addPairsRowsAsm(dst, src, f, r, first, second, rows) {
+		return
+	}
+	for i := range rows {
+		AddPairs(dst[i*k:(i+1)*k], src[i*k:(i+1)*k], f[i*r:(i+1)*r], first, second)
+	}
+}
+
 // FirstOutside returns the index of the first entry of x outside [lo, hi],
 // or −1 when there is none.
 func FirstOutside(x []int8, lo, hi int8) int {

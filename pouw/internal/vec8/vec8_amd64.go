@@ -25,11 +25,12 @@ func init() {
 //go:noescape
 func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks int, two bool)
 
-// addPairsAsm handles the whole 64-entry blocks and returns how many entries
-// it did. When dst and src do not overlap it does all of them: the last,
-// partial block is done as the 64 entries ending at len(dst), recomputing a
-// few (from src, so to the same values) instead of leaving them to the scalar
-// loop, which at k = 784 took a third of forming a noisy operand.
+// addPairsAsm handles the whole blocks (64 entries, or 32 with AVX2) and
+// returns how many entries it did. When dst and src do not overlap it does
+// all of them: the last, partial block is done as the block ending at
+// len(dst), recomputing a few (from src, so to the same values) instead of
+// leaving them to the scalar loop, which at k = 784 took a third of forming
+// a noisy operand.
 func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
 	if !hasVBMI {
 		if !hasAVX2 {
@@ -43,9 +44,15 @@ func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
 		} else if len(f) <= 64 {
 			entries = 64
 		}
-		blocks := len(dst) / 32
+		n := len(dst)
+		blocks := n / 32
 		addPairs32AVX2(&dst[0], &src[0], &table, &first[0], &second[0], blocks, entries)
-		return 32 * blocks
+		if n%32 == 0 || overlap(dst, src) {
+			return 32 * blocks
+		}
+		l := n - 32 // the partial block, as the AVX-512 path does it
+		addPairs32AVX2(&dst[l], &src[l], &table, &first[l], &second[l], 1, entries)
+		return n
 	}
 	var table [128]int8
 	copy(table[:], f)
@@ -74,6 +81,21 @@ func addPairs32AVX2(dst, src *int8, table *[128]int8, first, second *uint8, bloc
 
 //go:noescape
 func outside32AVX2(x *int8, blocks int, lo, hi int8) int
+
+//go:noescape
+func addPairsRows32AVX2(dst, src, f *int8, first, second *uint8, k, rows int)
+
+// addPairsRowsAsm does AddPairsRows in one AVX2 call when the tables have 32
+// entries and the rows at least 32, and reports it did. The AVX-512 path
+// keeps its per-row calls.
+func addPairsRowsAsm(dst, src, f []int8, r int, first, second []uint8, rows int) bool {
+	k := len(first)
+	if hasVBMI || !hasAVX2 || r != 32 || k < 32 {
+		return false
+	}
+	addPairsRows32AVX2(&dst[0], &src[0], &f[0], &first[0], &second[0], k, rows)
+	return true
+}
 
 // outsideAsm scans the whole blocks of x (64 bytes, or 32 with AVX2) and
 // returns where the caller's scalar scan starts: the first block holding an

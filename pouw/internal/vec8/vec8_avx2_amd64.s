@@ -244,3 +244,49 @@ widenvec2:
 	JNZ       widenrow2
 	VZEROUPPER
 	RET
+
+// func addPairsRows32AVX2(dst, src, f *int8, first, second *uint8, k, rows int)
+// For each of rows rows of k ≥ 32 entries (dst and src rows k bytes apart,
+// tables 32 bytes apart in f): dst[l] = src[l] + t[first[l]] − t[second[l]],
+// t the row's 32-entry table; a partial last block is done as the 32 entries
+// ending at k, recomputing a few (dst and src do not overlap).
+TEXT ·addPairsRows32AVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), R9
+	MOVQ src+8(FP), R10
+	MOVQ f+16(FP), R8
+	MOVQ rows+48(FP), CX
+
+rowloop:
+	VBROADCASTI128 (R8), Y8
+	VBROADCASTI128 16(R8), Y9
+	MOVQ           R9, DI
+	MOVQ           R10, SI
+	MOVQ           first+24(FP), R11
+	MOVQ           second+32(FP), R12
+	MOVQ           k+40(FP), BX
+	SHRQ           $5, BX
+
+blockloop:
+	PAIRS(LOOKUP2)
+	DECQ BX
+	JNZ  blockloop
+	MOVQ  k+40(FP), AX
+	TESTQ $31, AX
+	JZ    rowdone
+	LEAQ  -32(R9)(AX*1), DI
+	LEAQ  -32(R10)(AX*1), SI
+	MOVQ  first+24(FP), R11
+	LEAQ  -32(R11)(AX*1), R11
+	MOVQ  second+32(FP), R12
+	LEAQ  -32(R12)(AX*1), R12
+	PAIRS(LOOKUP2)
+
+rowdone:
+	MOVQ k+40(FP), AX
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  rowloop
+	VZEROUPPER
+	RET

@@ -11,3 +11,5 @@ func narrowAsm(dst []int16, stride int, src []int32, cols, rows int, neg bool) (
 }
 
 func widenAsm(dst []int16, stride int, src []int8, cols, rows int, neg bool) bool { return false }
+
+func addPairsRowsAsm(dst, src, f []int8, r int, first, second []uint8, rows int) bool { return false }

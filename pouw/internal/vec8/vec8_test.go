@@ -68,6 +68,49 @@ func testFirstOutside(t *testing.T) {
 	}
 }
 
+func TestAddPairsRows(t *testing.T) { impltest.Run(t, testAddPairsRows, "vec8") }
+
+// testAddPairsRows checks AddPairsRows against the formula row by row, on
+// rows with and without a partial last block, with guard bytes after the
+// rows that must stay untouched.
+func testAddPairsRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, rank := range []int{32, 64} {
+		for _, k := range []int{1, 31, 32, 33, 63, 64, 100, 144, 784} {
+			for _, rows := range []int{1, 3, 17} {
+				f := make([]int8, rows*rank)
+				for i := range f {
+					f[i] = int8(r.IntN(64) - 32)
+				}
+				first, second := make([]uint8, k), make([]uint8, k)
+				for l := range first {
+					first[l], second[l] = uint8(r.IntN(rank)), uint8(r.IntN(rank))
+				}
+				const guard = 40
+				src, dst := make([]int8, rows*k+guard), make([]int8, rows*k+guard)
+				for i := range src {
+					src[i] = int8(r.IntN(129) - 64)
+					dst[i] = 99
+				}
+				AddPairsRows(dst, src, f, rank, first, second, rows)
+				for i := range rows {
+					for l := range k {
+						want := src[i*k+l] + f[i*rank+int(first[l])] - f[i*rank+int(second[l])]
+						if got := dst[i*k+l]; got != want {
+							t.Fatalf("rank %d k %d rows %d: row %d entry %d = %d, want %d", rank, k, rows, i, l, got, want)
+						}
+					}
+				}
+				for i := rows * k; i < len(dst); i++ {
+					if dst[i] != 99 {
+						t.Fatalf("rank %d k %d rows %d: wrote past the rows at %d", rank, k, rows, i)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestNarrowWidenRows(t *testing.T) { impltest.Run(t, testNarrowWidenRows, "vec8") }
 
 func testNarrowWidenRows(t *testing.T) {
