@@ -127,6 +127,9 @@ func dot[F float32 | float64](n int, x []F, incX int, y []F, incY int) F {
 // before multiplying. Scanning the m×n result instead of the operands keeps
 // the check off the cost of a matrix × vector product.
 func checkFinite[F float32 | float64](c []F, cols int) error {
+	if quant.Finite(c) {
+		return nil
+	}
 	for i, v := range c {
 		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Errorf("product entry [%d][%d] is %v: an operand holds NaN or ±Inf, or the product overflows", i/cols, i%cols, f)

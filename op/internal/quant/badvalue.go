@@ -1,6 +1,9 @@
 package quant
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // BadValueError reports the first NaN or ±Inf in a quantised window, row by
 // row, with its coordinates in the window Rows was given.
@@ -25,4 +28,20 @@ func firstBad[F float32 | float64](v View[F]) error {
 		}
 	}
 	return nil
+}
+
+// Finite reports whether every entry of xs is finite (neither NaN nor ±Inf),
+// at the lane kernels' rate: the largest magnitude's bits, 16 lanes at a
+// time, reach Inf's exponent exactly when some entry is Inf or NaN.
+func Finite[F float32 | float64](xs []F) bool {
+	n := len(xs) / 16
+	if _, bad := laneMax(xs, 16, n, 16, new(lanes)); bad {
+		return false
+	}
+	for _, x := range xs[16*n:] {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return false
+		}
+	}
+	return true
 }

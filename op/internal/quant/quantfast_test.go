@@ -278,3 +278,29 @@ func testDequantMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestFinite puts one NaN, +Inf or −Inf at every position of slices whose
+// lengths straddle the 16-lane groups, under every implementation.
+func TestFinite(t *testing.T) {
+	impltest.Run(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 15, 16, 17, 40, 64} {
+			xs32, xs64 := make([]float32, n), make([]float64, n)
+			for i := range n {
+				xs32[i], xs64[i] = float32(i)-7.5, math.MaxFloat64/float64(i+1)
+			}
+			if !Finite(xs32) || !Finite(xs64) {
+				t.Fatalf("n %d: finite entries reported non-finite", n)
+			}
+			for at := range n {
+				for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+					keep32, keep64 := xs32[at], xs64[at]
+					xs32[at], xs64[at] = float32(bad), bad
+					if Finite(xs32) || Finite(xs64) {
+						t.Fatalf("n %d: %v at %d not seen", n, bad, at)
+					}
+					xs32[at], xs64[at] = keep32, keep64
+				}
+			}
+		}
+	}, "quant")
+}
