@@ -33,9 +33,9 @@ type laneKernels struct {
 	// rowsMax32 sets out[i] to the largest magnitude bits among the first
 	// 16·groups entries of row i (rows stride apart), and rowsNear32 rounds
 	// those entries to dst (rows ds apart) with row i's multiplier inv[i]:
-	// whole rows in one call each, for the many short rows of an im2col
-	// operand, which per-row calls of 16-lane kernels spend most of their
-	// time setting up (nil: per-row calls).
+	// a block of whole rows a call, for the many short rows of an im2col
+	// operand, which per-row calls of the 16-lane kernels spend most of
+	// their time setting up (nil: per-row calls).
 	rowsMax32  func(src []float32, stride, groups int, out []uint32)
 	rowsNear32 func(dst []int8, ds int, src []float32, ss, groups int, inv []float64)
 }
