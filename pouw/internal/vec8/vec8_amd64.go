@@ -32,39 +32,40 @@ func addPairs64(dst, src *int8, table *[128]int8, first, second *uint8, blocks i
 // leaving them to the scalar loop, which at k = 784 took a third of forming
 // a noisy operand.
 func addPairsAsm(dst, src, f []int8, first, second []uint8) int {
-	if !hasVBMI {
-		if !hasAVX2 {
-			return 0
-		}
-		var table [128]int8
-		copy(table[:], f)
-		entries := 128
-		if len(f) <= 32 {
-			entries = 32
-		} else if len(f) <= 64 {
-			entries = 64
-		}
-		n := len(dst)
-		blocks := n / 32
-		addPairs32AVX2(&dst[0], &src[0], &table, &first[0], &second[0], blocks, entries)
-		if n%32 == 0 || overlap(dst, src) {
-			return 32 * blocks
-		}
-		l := n - 32 // the partial block, as the AVX-512 path does it
-		addPairs32AVX2(&dst[l], &src[l], &table, &first[l], &second[l], 1, entries)
-		return n
+	size := 64
+	switch {
+	case hasVBMI:
+	case hasAVX2:
+		size = 32
+	default:
+		return 0
 	}
 	var table [128]int8
 	copy(table[:], f)
-	n := len(dst)
-	blocks := n / 64
-	addPairs64(&dst[0], &src[0], &table, &first[0], &second[0], blocks, len(f) > 64)
-	if n%64 == 0 || overlap(dst, src) {
-		return 64 * blocks
+	entries := 128 // the table entries the kernels look up
+	if len(f) <= 32 {
+		entries = 32
+	} else if len(f) <= 64 {
+		entries = 64
 	}
-	l := n - 64
-	addPairs64(&dst[l], &src[l], &table, &first[l], &second[l], 1, len(f) > 64)
+	n := len(dst)
+	blocks := n / size
+	addPairsBlocks(dst, src, &table, first, second, 0, blocks, entries)
+	if n%size == 0 || overlap(dst, src) {
+		return size * blocks
+	}
+	addPairsBlocks(dst, src, &table, first, second, n-size, 1, entries)
 	return n
+}
+
+// addPairsBlocks runs the CPU's kernel on blocks blocks from entry l: 64
+// entries a block with VBMI, else 32 with AVX2.
+func addPairsBlocks(dst, src []int8, table *[128]int8, first, second []uint8, l, blocks, entries int) {
+	if hasVBMI {
+		addPairs64(&dst[l], &src[l], table, &first[l], &second[l], blocks, entries > 64)
+		return
+	}
+	addPairs32AVX2(&dst[l], &src[l], table, &first[l], &second[l], blocks, entries)
 }
 
 // overlap reports whether the equal-length x and y share any byte.
