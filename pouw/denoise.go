@@ -1,7 +1,6 @@
 package pouw
 
 import (
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -74,16 +73,9 @@ func denoiseCorrection(a, noisyBT []int8, m, n, k int, nz *noise) *gemm.Correcti
 	qt := products.Get(n * r) // (E_AR·B')ᵀ
 	defer products.Put(p)
 	defer products.Put(qt)
-	// Two thin products, run side by side so neither waits alone at the
-	// other's barrier.
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		gemm.SparseMul(qt, noisyBT, n, k, pairIndices(nz.pairsA), r)
-	}()
+	// Two thin products, each on all cores.
+	gemm.SparseMul(qt, noisyBT, n, k, pairIndices(nz.pairsA), r)
 	gemm.SparseMul(p, a, m, k, pairIndices(nz.pairsB), r)
-	wg.Wait()
 
 	if c := narrowCorrection(p, qt, nz, m, n); c != nil {
 		return c

@@ -1,28 +1,71 @@
-// Package parallel cuts a loop over [0, n) into one range per core. The
-// callers' results never depend on the cut: every element is computed the
-// same whichever range holds it.
+// Package parallel spreads a loop over the cores. The callers' results never
+// depend on how the loop is cut or on which goroutine runs which part: every
+// element is computed the same wherever it lands.
+//
+// Work is handed out from a shared counter, and the calling goroutine starts
+// on it at once instead of waiting for helpers. A helper that starts late (on
+// a virtual machine, waking an idle core can take longer than a whole small
+// loop) takes whatever is left, or finds nothing and leaves, and nobody waits
+// for it: a loop never takes longer than the calling goroutine alone would,
+// give or take a goroutine's start.
 package parallel
 
 import (
 	"runtime"
-	"sync"
+	"sync/atomic"
 )
 
-// Range calls fn on disjoint ranges covering [0, n), on up to GOMAXPROCS
-// goroutines, each range at least grain long (a single call fn(0, n) when
-// n is below two grains); the last range runs on the calling goroutine,
-// which would otherwise only wait.
+// For calls fn(worker, item) once for every item in [0, items), on up to
+// Workers(items) goroutines; worker, in [0, Workers(items)), tells them apart
+// (for per-worker scratch), and the calling goroutine is worker 0. Items are
+// handed out in increasing order. For returns when every call has returned.
+func For(items int, fn func(worker, item int)) {
+	workers := Workers(items)
+	if workers <= 1 {
+		for it := range items {
+			fn(0, it)
+		}
+		return
+	}
+	var next, done atomic.Int64
+	finished := make(chan struct{})
+	work := func(w int) {
+		for {
+			it := next.Add(1) - 1
+			if it >= int64(items) {
+				return
+			}
+			fn(w, int(it))
+			if done.Add(1) == int64(items) {
+				close(finished)
+			}
+		}
+	}
+	for w := 1; w < workers; w++ {
+		go work(w)
+	}
+	work(0)
+	<-finished
+}
+
+// Workers is the most goroutines For would use for items: GOMAXPROCS, or
+// fewer when there are fewer items, and at least one.
+func Workers(items int) int { return max(1, min(runtime.GOMAXPROCS(0), items)) }
+
+// chunksPerWorker is how many pieces Range cuts a loop into per goroutine:
+// enough that a helper arriving late still finds a share to take, few
+// enough that handing them out costs nothing measurable.
+const chunksPerWorker = 4
+
+// Range calls fn on disjoint ranges covering [0, n) (For on consecutive
+// pieces), each at least grain long (a single call fn(0, n) when n is below
+// two grains).
 func Range(n, grain int, fn func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n/max(grain, 1))
-	if parts <= 1 {
+	pieces := n / max(grain, 1)
+	if Workers(pieces) <= 1 {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for p := 0; p < parts-1; p++ {
-		lo, hi := p*n/parts, (p+1)*n/parts
-		wg.Go(func() { fn(lo, hi) })
-	}
-	fn((parts-1)*n/parts, n)
-	wg.Wait()
+	pieces = min(pieces, chunksPerWorker*Workers(pieces))
+	For(pieces, func(_, c int) { fn(c*n/pieces, (c+1)*n/pieces) })
 }

@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 )
@@ -22,5 +23,73 @@ func TestRangeCoversOnce(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestRangePiecesAtLeastGrain(t *testing.T) {
+	for _, n := range []int{1, 31, 32, 33, 1000, 100003} {
+		for _, grain := range []int{1, 16, 4096} {
+			var calls atomic.Int32
+			Range(n, grain, func(lo, hi int) {
+				calls.Add(1)
+				if hi-lo < grain && !(lo == 0 && hi == n) {
+					t.Errorf("n=%d grain=%d: piece [%d, %d) shorter than the grain", n, grain, lo, hi)
+				}
+			})
+			if n < 2*grain && calls.Load() != 1 {
+				t.Errorf("n=%d grain=%d: %d calls, want one below two grains", n, grain, calls.Load())
+			}
+		}
+	}
+}
+
+func TestForEveryItemOnceOnAWorker(t *testing.T) {
+	for _, items := range []int{0, 1, 2, 3, 64, 1001} {
+		workers := Workers(items)
+		seen := make([]atomic.Int32, items)
+		var done atomic.Int32
+		For(items, func(w, it int) {
+			if w < 0 || w >= workers {
+				t.Errorf("items=%d: worker %d outside [0, %d)", items, w, workers)
+			}
+			seen[it].Add(1)
+			done.Add(1)
+		})
+		// Every call has returned by now, helpers' included.
+		if int(done.Load()) != items {
+			t.Fatalf("items=%d: For returned after %d calls", items, done.Load())
+		}
+		for i := range seen {
+			if c := seen[i].Load(); c != 1 {
+				t.Fatalf("items=%d: item %d visited %d times", items, i, c)
+			}
+		}
+	}
+}
+
+// TestForCallerTakesAllWhenHelpersAreLate runs For while the only other
+// processor is held by a goroutine that does not yield: the helper For
+// starts cannot run before the caller is done, so the caller must take every
+// item itself, and For must return without the helper ever running one.
+func TestForCallerTakesAllWhenHelpersAreLate(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var stop atomic.Bool
+	held := make(chan struct{})
+	go func() {
+		close(held)
+		for !stop.Load() {
+		}
+	}()
+	<-held
+	defer stop.Store(true)
+	const items = 100
+	var byCaller atomic.Int32
+	For(items, func(w, _ int) {
+		if w == 0 {
+			byCaller.Add(1)
+		}
+	})
+	if got := byCaller.Load(); got != items {
+		t.Fatalf("the calling goroutine took %d of %d items; a late helper took the rest", got, items)
 	}
 }

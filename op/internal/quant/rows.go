@@ -1,8 +1,9 @@
 package quant
 
 import (
-	"runtime"
 	"sync"
+
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
 
 // qmax is the largest int7 magnitude the protocol accepts (PROTOCOL.md §1).
@@ -35,28 +36,18 @@ func Rows[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Nois
 	if quantUse == implRef {
 		part = quantPart[F]
 	}
-	parts := min(runtime.GOMAXPROCS(0), v.Rows, v.Rows*v.Cols/parallelMin)
 	// A window whose columns are contiguous is quantised 16 rows (lanes) at
 	// a time: cut it only between groups of 16, or a part's ragged group
 	// runs lane by lane.
 	align := 1
 	if v.ColStride != 1 && v.RowStride == 1 {
 		align = 16
-		parts = min(parts, v.Rows/align)
 	}
-	if parts <= 1 {
-		return part(v, out, scale, rnd)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, parts)
-	cut := func(p int) int {
-		if p == parts {
-			return v.Rows
-		}
-		return p * v.Rows / parts / align * align
-	}
-	for p := range parts {
-		i0, i1 := cut(p), cut(p+1)
+	groups := (v.Rows + align - 1) / align
+	var mu sync.Mutex
+	var errs []error
+	parallel.Range(groups, max(1, parallelMin/(align*max(v.Cols, 1))), func(lo, hi int) {
+		i0, i1 := lo*align, min(hi*align, v.Rows)
 		sub := v
 		sub.Data = v.Data[i0*v.RowStride:]
 		sub.Rows = i1 - i0
@@ -64,23 +55,19 @@ func Rows[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Nois
 		if rnd != nil {
 			r = &Noise{Key: rnd.Key, Base: rnd.Base + i0*v.Cols}
 		}
-		run := func() { errs[p] = part(sub, out[i0*v.Cols:i1*v.Cols], scale[i0:i1], r) }
-		if p == parts-1 {
-			run() // the calling goroutine takes the last part instead of only waiting
-		} else {
-			wg.Go(run)
+		if err := part(sub, out[i0*v.Cols:i1*v.Cols], scale[i0:i1], r); err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			// Report coordinates in the whole operand rather than in
-			// the part; keep the part's own error if there is no such value.
-			if bad := firstBad(v); bad != nil {
-				return bad
-			}
-			return err
+	})
+	if len(errs) > 0 {
+		// Report coordinates in the whole operand rather than in a part;
+		// keep a part's own error if there is no such value.
+		if bad := firstBad(v); bad != nil {
+			return bad
 		}
+		return errs[0]
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ package gemm
 
 import (
 	"unsafe"
+
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
 
 // kernel2 computes a 4×16 block with VPMADDWD on int16 pairs, which is exact
@@ -77,8 +79,8 @@ func (x *avx2Call) mulPackedB() {
 	bb := packed.Get(2 * p.colPanels * bPanel)
 	defer packed.Put(bb)
 	bPacked := unsafe.Slice((*int16)(unsafe.Pointer(&bb[0])), p.colPanels*bPanel)
-	wides := make([][]int16, workers(p.colPanels))
-	parallel(p.colPanels, func(wk, pj int) {
+	wides := make([][]int16, parallel.Workers(p.colPanels))
+	parallel.For(p.colPanels, func(wk, pj int) {
 		if wides[wk] == nil {
 			wides[wk] = scratch16.Get(16 * x.k2)
 		}
@@ -92,8 +94,8 @@ func (x *avx2Call) mulPackedB() {
 		avx2Scratch
 		a []int16 // the item's row panel, widened
 	}
-	scr := make([]scratch, workers(items))
-	parallel(items, func(w, item int) {
+	scr := make([]scratch, parallel.Workers(items))
+	parallel.For(items, func(w, item int) {
 		s := &scr[w]
 		pi, pj0, pj1 := p.itemRange(colBlocks, item)
 		if s.a == nil {
@@ -119,7 +121,7 @@ func (x *avx2Call) mulResidentA() {
 	ab := packed.Get(2 * p.rowPanels * 16 * x.kk)
 	defer packed.Put(ab)
 	aw := unsafe.Slice((*int16)(unsafe.Pointer(&ab[0])), p.rowPanels*16*x.kk)
-	parallel(p.rowPanels, func(_, pi int) {
+	parallel.For(p.rowPanels, func(_, pi int) {
 		x.widenA(aw[pi*16*x.kk:(pi+1)*16*x.kk], pi)
 	})
 	type scratch struct {
@@ -127,8 +129,8 @@ func (x *avx2Call) mulResidentA() {
 		panel []int16
 		wide  []int16
 	}
-	scr := make([]scratch, workers(p.colPanels))
-	parallel(p.colPanels, func(w, pj int) {
+	scr := make([]scratch, parallel.Workers(p.colPanels))
+	parallel.For(p.colPanels, func(w, pj int) {
 		s := &scr[w]
 		if s.panel == nil {
 			s.panel, s.wide = scratch16.Get(16*x.kk), scratch16.Get(16*x.k2)
@@ -264,8 +266,8 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		acc   []int32
 	}
 	blocks := (m + 15) / 16
-	scr := make([]scratch, workers(blocks))
-	parallel(blocks, func(w, block int) {
+	scr := make([]scratch, parallel.Workers(blocks))
+	parallel.For(blocks, func(w, block int) {
 		s := &scr[w]
 		if s.words == nil {
 			s.words, s.wide, s.acc = scratch32.Get(16*steps), scratch16.Get(16*k2), scratchAcc.Get(16*r)

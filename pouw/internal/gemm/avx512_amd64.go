@@ -5,6 +5,8 @@ package gemm
 import (
 	"encoding/binary"
 	"unsafe"
+
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
 
 // kernel512 computes one 16×16 output panel with VPDPBUSD (u8×s8). a points at
@@ -49,7 +51,7 @@ func mulAVX512(p *plan, dst []int32, a, bt []int8) {
 
 	// Preparation, in parallel: pack every column panel of B' (and R), and
 	// compute every row panel's chunk sums (and pack its L).
-	parallel(p.colPanels+p.rowPanels, func(_, it int) {
+	parallel.For(p.colPanels+p.rowPanels, func(_, it int) {
 		if it < p.colPanels {
 			j0, w := p.colsOf(it)
 			packB512(bPacked[it*bPanel:(it+1)*bPanel], bt, j0, w, p.k)
@@ -73,8 +75,8 @@ func mulAVX512(p *plan, dst []int32, a, bt []int8) {
 		a   []int8
 		out [256]int32
 	}
-	scr := make([]scratch, workers(items))
-	parallel(items, func(w, item int) {
+	scr := make([]scratch, parallel.Workers(items))
+	parallel.For(items, func(w, item int) {
 		s := &scr[w]
 		pi, pj0, pj1 := p.itemRange(colBlocks, item)
 		i0, h := p.rowsOf(pi)

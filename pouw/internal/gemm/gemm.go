@@ -22,11 +22,9 @@ package gemm
 import (
 	"fmt"
 	"math/bits"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/usefulwork/minedmatmul/internal/bufcache"
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
 
 // Jackpot is a tile's 16-word transcript state (PROTOCOL.md §5).
@@ -146,43 +144,11 @@ func Mul(dst []int32, a, bt []int8, m, n, k int, g *Grid, jackpots []Jackpot, c 
 	}
 }
 
-// parallel runs fn(worker, item) for every item in [0, items) on up to
-// GOMAXPROCS goroutines, the calling one among them (worker 0); items are
-// handed out in order from a shared counter.
-func parallel(items int, fn func(worker, item int)) {
-	workers := min(runtime.GOMAXPROCS(0), items)
-	if workers <= 1 {
-		for it := 0; it < items; it++ {
-			fn(0, it)
-		}
-		return
-	}
-	var next atomic.Int64
-	work := func(w int) {
-		for {
-			it := int(next.Add(1) - 1)
-			if it >= items {
-				return
-			}
-			fn(w, it)
-		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { work(w) })
-	}
-	work(0)
-	wg.Wait()
-}
-
-// Workers is how many goroutines parallel would use for items.
-func workers(items int) int { return max(1, min(runtime.GOMAXPROCS(0), items)) }
-
 // workItems splits the panels into row panel × column block items: whole row
 // panels when there are enough of them, else each row panel cut into column
 // blocks so that every core gets work even for short, wide products.
 func (p *plan) workItems() (colBlocks, items int) {
-	want := 4 * workers(p.rowPanels*p.colPanels)
+	want := 4 * parallel.Workers(p.rowPanels*p.colPanels)
 	colBlocks = 1
 	if p.rowPanels < want {
 		colBlocks = min(p.colPanels, (want+p.rowPanels-1)/p.rowPanels)

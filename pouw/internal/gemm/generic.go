@@ -1,15 +1,17 @@
 package gemm
 
+import "github.com/usefulwork/minedmatmul/internal/parallel"
+
 // mulGeneric is the pure-Go implementation: panel by panel, entry by entry,
 // chunk by chunk. It is the fallback on every platform and the model the
 // assembly follows.
 func mulGeneric(p *plan, dst []int32, a, bt []int8) {
 	colBlocks, items := p.workItems()
-	xs := make([][]uint32, workers(items))
+	xs := make([][]uint32, parallel.Workers(items))
 	for w := range xs {
 		xs[w] = make([]uint32, p.nchunks)
 	}
-	parallel(items, func(w, item int) {
+	parallel.For(items, func(w, item int) {
 		pi, pj0, pj1 := p.itemRange(colBlocks, item)
 		i0, h := p.rowsOf(pi)
 		for pj := pj0; pj < pj1; pj++ {

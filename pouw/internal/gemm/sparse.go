@@ -1,6 +1,10 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/usefulwork/minedmatmul/internal/parallel"
+)
 
 // SparseMul sets dst (m×r, row-major) to a·S for a m×k int8 (row-major) and
 // the k×r matrix S with +1 at (l, idx[2l]) and −1 at (l, idx[2l+1]) in every
@@ -32,7 +36,7 @@ func SparseMul(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 
 // sparseMulGeneric is SparseMul one row and one entry at a time.
 func sparseMulGeneric(dst []int32, a []int8, m, k int, idx []uint16, r int) {
-	parallel((m+15)/16, func(_, block int) {
+	parallel.For((m+15)/16, func(_, block int) {
 		for i := 16 * block; i < min(m, 16*block+16); i++ {
 			out := dst[i*r : (i+1)*r]
 			clear(out)
