@@ -12,14 +12,25 @@ import (
 // for int8 inputs (VPMADDUBSW would saturate). a points at 4 rows of int16,
 // lda bytes apart; b at the packed column panel: per pair step, 16 columns ×
 // 2 int16. After each of nchunks chunks of chunkPairs steps the XOR of the 64
-// accumulators is folded into jack (when non-nil: scratch, zeroed first);
-// restPairs more steps (the tail of k and the correction, which the
-// transcript never sees) follow, the block is stored at dst, ldd int32
-// apart, and jack is XORed into tile: the transcript is linear over XOR, so
-// the 4-row blocks' states combine that way into their tile's.
+// accumulators is folded into the block's transcript (when lanes is non-nil:
+// scratch, cleared first); restPairs more steps (the tail of k and the
+// correction, which the transcript never sees) follow, the block is stored
+// at dst, ldd int32 apart, and its transcript is XORed into tile: the
+// transcript is linear over XOR, so the 4-row blocks' states combine that
+// way into their tile's.
+//
+// The fold runs on 8 lanes (jackLanes): the accumulators are XORed down to
+// one ymm, and each transcript word is kept as 8 lanes, rotated and XORed
+// lane by lane, then XORed together once at the end. Rotation and XOR
+// commute with that last XOR, so the words are the scalar fold's, without a
+// horizontal reduction and a read-modify-write of memory in every chunk.
 //
 //go:noescape
-func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack, tile *Jackpot)
+func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, lanes *jackLanes, tile *Jackpot)
+
+// jackLanes is a 4-row block's transcript while kernel2 runs: each of the 16
+// words as 8 lanes whose XOR is the word.
+type jackLanes [16][8]uint32
 
 //go:noescape
 func widenAVX2(dst *int16, src *int8, blocks int)
@@ -187,8 +198,8 @@ func (x *avx2Call) widenA(sa []int16, pi int) {
 
 // avx2Scratch is a worker's scratch for panel.
 type avx2Scratch struct {
-	out  [64]int32
-	jack Jackpot
+	out   [64]int32
+	lanes jackLanes
 }
 
 // panel computes the block of row panel pi (widened in sa) and column panel
@@ -199,9 +210,9 @@ func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int)
 	h4 := (h + 3) &^ 3
 	j0, wd := p.colsOf(pj)
 	jack := p.jackpot(pi, pj)
-	var jp *Jackpot
+	var lanes *jackLanes
 	if jack != nil {
-		jp = &s.jack
+		lanes = &s.lanes
 	}
 	for g := 0; g < h4; g += 4 {
 		direct := g+4 <= h && wd == 16
@@ -209,7 +220,7 @@ func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int)
 		if direct {
 			out, ldd = &x.dst[(i0+g)*p.n+j0], p.n
 		}
-		kernel2(&sa[g*x.kk], 2*x.kk, &bp[0], x.chunkPairs, p.nchunks, x.restPairs, out, ldd, jp, jack)
+		kernel2(&sa[g*x.kk], 2*x.kk, &bp[0], x.chunkPairs, p.nchunks, x.restPairs, out, ldd, lanes, jack)
 		if !direct {
 			for i := g; i < min(g+4, h); i++ {
 				copy(x.dst[(i0+i)*p.n+j0:(i0+i)*p.n+j0+wd], s.out[(i-g)*16:(i-g)*16+wd])

@@ -28,18 +28,31 @@
 	VPMADDWD Y9, Y10, Y12; \
 	VPADDD Y12, Y7, Y7
 
-// func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, jack, tile *Jackpot)
+// func kernel2(a *int16, lda int, b *int16, chunkPairs, nchunks, restPairs int, dst *int32, ldd int, lanes *jackLanes, tile *Jackpot)
 TEXT ·kernel2(SB), NOSPLIT, $0-80
 	MOVQ a+0(FP), R8
 	MOVQ lda+8(FP), BX
 	LEAQ (BX)(BX*2), DX
 	MOVQ b+16(FP), SI
-	MOVQ jack+64(FP), CX
+	// Clear the lanes of the words the chunks reach: min(nchunks, 16).
+	MOVQ lanes+64(FP), CX
 	TESTQ CX, CX
 	JZ   nojackclear
-	VPXOR   Y8, Y8, Y8
+	MOVQ nchunks+32(FP), R12
+	CMPQ R12, $16
+	JLE  clearcount
+	MOVQ $16, R12
+
+clearcount:
+	TESTQ R12, R12
+	JZ    nojackclear
+	VPXOR Y8, Y8, Y8
+
+clearloop:
 	VMOVDQU Y8, (CX)
-	VMOVDQU Y8, 32(CX)
+	ADDQ    $32, CX
+	DECQ    R12
+	JNZ     clearloop
 
 nojackclear:
 	VPXOR Y0, Y0, Y0
@@ -67,27 +80,28 @@ chunkloop:
 	DECQ CX
 	JNZ  chunkloop
 
-	MOVQ jack+64(FP), CX
+	// The chunk's 64 accumulators XORed down to one ymm, folded lane by
+	// lane into its word's lanes: lanes = rotl(lanes, 13) ^ x. Rotation
+	// and XOR commute with XORing the 8 lanes together, which is left to
+	// the end: the words come out as the scalar fold's.
+	MOVQ lanes+64(FP), CX
 	TESTQ CX, CX
 	JZ   nofold
-	VPXOR Y0, Y1, Y13
-	VPXOR Y2, Y3, Y14
-	VPXOR Y13, Y14, Y13
-	VPXOR Y4, Y5, Y14
-	VPXOR Y13, Y14, Y13
-	VPXOR Y6, Y7, Y14
-	VPXOR Y13, Y14, Y13
-	VEXTRACTI128 $1, Y13, X14
-	VPXOR X14, X13, X13
-	VPSHUFD $0x4e, X13, X14
-	VPXOR X14, X13, X13
-	VPSHUFD $0xb1, X13, X14
-	VPXOR X14, X13, X13
-	VMOVD X13, AX
-	ROLL $13, (CX)(R13*1)
-	XORL AX, (CX)(R13*1)
-	ADDQ $4, R13
-	ANDQ $63, R13
+	VPXOR   Y0, Y1, Y13
+	VPXOR   Y2, Y3, Y14
+	VPXOR   Y4, Y5, Y15
+	VPXOR   Y13, Y14, Y13
+	VPXOR   Y6, Y7, Y14
+	VPXOR   Y14, Y15, Y14
+	VPXOR   Y13, Y14, Y13
+	VMOVDQU (CX)(R13*1), Y14
+	VPSLLD  $13, Y14, Y15
+	VPSRLD  $19, Y14, Y14
+	VPOR    Y15, Y14, Y14
+	VPXOR   Y13, Y14, Y14
+	VMOVDQU Y14, (CX)(R13*1)
+	ADDQ    $32, R13
+	ANDQ    $511, R13
 
 nofold:
 	DECQ R12
@@ -120,17 +134,35 @@ store:
 	ADDQ BX, DI
 	VMOVDQU Y6, (DI)
 	VMOVDQU Y7, 32(DI)
-	// The transcript is linear over XOR: this block's state joins its tile's.
-	MOVQ jack+64(FP), CX
+	// Each word is the XOR of its 8 lanes. The transcript is linear over
+	// XOR: this block's words join its tile's.
+	MOVQ lanes+64(FP), CX
 	TESTQ CX, CX
 	JZ   done
 	MOVQ tile+72(FP), AX
-	VMOVDQU (CX), Y8
-	VMOVDQU 32(CX), Y9
-	VPXOR   (AX), Y8, Y8
-	VPXOR   32(AX), Y9, Y9
-	VMOVDQU Y8, (AX)
-	VMOVDQU Y9, 32(AX)
+	MOVQ nchunks+32(FP), R12
+	CMPQ R12, $16
+	JLE  wordcount
+	MOVQ $16, R12
+
+wordcount:
+	TESTQ R12, R12
+	JZ    done
+
+wordloop:
+	VMOVDQU      (CX), Y8
+	VEXTRACTI128 $1, Y8, X9
+	VPXOR        X9, X8, X8
+	VPSHUFD      $0x4e, X8, X9
+	VPXOR        X9, X8, X8
+	VPSHUFD      $0xb1, X8, X9
+	VPXOR        X9, X8, X8
+	VMOVD        X8, DX
+	XORL         DX, (AX)
+	ADDQ         $32, CX
+	ADDQ         $4, AX
+	DECQ         R12
+	JNZ          wordloop
 
 done:
 	VZEROUPPER
