@@ -168,13 +168,25 @@ func (x *avx2Call) packB(dstp []int16, pj int, wide []int16) {
 	// As uint32, one word per (step, column).
 	words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
 	packPanel(words, x.bt[j0*p.k:], w, p.k, wide)
-	if p.q > 0 {
-		for c := 0; c < w; c++ {
-			rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
-			for f, v := range rr {
-				l := x.k2 + f
-				dstp[32*(l/2)+2*c+l%2] = v
-			}
+	if p.q == 0 {
+		return
+	}
+	// The correction's pairs follow k's: rows of R as words (two int16 a
+	// word when q is even), transposed 8×8 like the panel's own.
+	done := 0
+	if q2 := p.q / 2; w == 16 && p.q%2 == 0 && q2 >= 8 {
+		rw := unsafe.Slice((*uint32)(unsafe.Pointer(&p.corr.R[j0*p.q])), 16*q2)
+		dw := words[16*(x.k2/2):]
+		blocks := q2 / 8
+		transpose8AVX2(&dw[0], &rw[0], q2, blocks)
+		transpose8AVX2(&dw[8], &rw[8*q2], q2, blocks)
+		done = 16 * blocks
+	}
+	for c := 0; c < w; c++ {
+		rr := p.corr.R[(j0+c)*p.q : (j0+c+1)*p.q]
+		for f := done; f < len(rr); f++ {
+			l := x.k2 + f
+			dstp[32*(l/2)+2*c+l%2] = rr[f]
 		}
 	}
 }
