@@ -38,6 +38,9 @@ func widenAVX2(dst *int16, src *int8, blocks int)
 //go:noescape
 func transpose8AVX2(dst *uint32, src *uint32, srcStride int, blocks int)
 
+//go:noescape
+func packPairsAVX2(dst *uint32, src *int8, srcStride int, blocks int)
+
 // widen sets dst[i] = int16(src[i]) for every i < len(src).
 func widen(dst []int16, src []int8) {
 	dst = dst[:len(src)]
@@ -243,26 +246,37 @@ func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int)
 
 // packPanel lays out rows [0, w) of src (rows of k int8, w ≤ 16) as a
 // packed panel: per pair step s < ⌈k/2⌉, 16 words, word c holding entries
-// 2s and 2s+1 of row c as int16 (an odd k's last pair padded with 0). The
-// rows are widened side by side into wide (16·(k+1) int16 at least), then
-// transposed 8×8 words at a time. Words of rows c ≥ w are left as they are.
+// 2s and 2s+1 of row c as int16 (an odd k's last pair padded with 0). A full
+// panel is widened and transposed 8×8 words at a time straight from src,
+// 16 entries of each row a block, its last k mod 16 entries one pair at a
+// time; a narrower one is widened side by side into wide (16·(k+1) int16 at
+// least) first. Words of rows c ≥ w are left as they are.
 func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
-	k2 := (k + 1) &^ 1
-	steps := k2 / 2
+	steps := (k + 1) / 2
+	if w == 16 {
+		blocks := k / 16
+		if blocks > 0 {
+			packPairsAVX2(&words[0], &src[0], k, blocks)
+			packPairsAVX2(&words[8], &src[8*k], k, blocks)
+		}
+		for c := 0; c < 16; c++ {
+			row := src[c*k : (c+1)*k]
+			for s := 8 * blocks; s < steps; s++ {
+				var hi int8
+				if 2*s+1 < k {
+					hi = row[2*s+1]
+				}
+				words[16*s+c] = uint32(uint16(int16(row[2*s]))) | uint32(uint16(int16(hi)))<<16
+			}
+		}
+		return
+	}
+	k2 := 2 * steps
 	pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), 16*steps)
 	for c := 0; c < w; c++ {
 		widen(wide[c*k2:(c+1)*k2], src[c*k:(c+1)*k])
 		clear(wide[c*k2+k : (c+1)*k2])
-	}
-	blocks := steps / 8
-	if w == 16 && blocks > 0 {
-		transpose8AVX2(&words[0], &pairs[0], steps, blocks)
-		transpose8AVX2(&words[8], &pairs[8*steps], steps, blocks)
-	} else {
-		blocks = 0
-	}
-	for c := 0; c < w; c++ {
-		for s := 8 * blocks; s < steps; s++ {
+		for s := range steps {
 			words[16*s+c] = pairs[c*steps+s]
 		}
 	}

@@ -191,6 +191,43 @@ widendone:
 	VZEROUPPER
 	RET
 
+// TRANSPOSE8_STORE transposes the 8×8 words in Y0..Y7 (row r in Yr) and
+// stores column j at DI + 64·j: eight rows of a packed column panel (16
+// words a row) get eight columns. It uses Y8..Y15.
+#define TRANSPOSE8_STORE \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15; \
+	VMOVDQU Y8, (DI); \
+	VMOVDQU Y9, 64(DI); \
+	VMOVDQU Y10, 128(DI); \
+	VMOVDQU Y11, 192(DI); \
+	VMOVDQU Y12, 256(DI); \
+	VMOVDQU Y13, 320(DI); \
+	VMOVDQU Y14, 384(DI); \
+	VMOVDQU Y15, 448(DI)
+
 // func transpose8AVX2(dst *uint32, src *uint32, srcStride int, blocks int)
 // For each block b < blocks, transposes the 8×8 words src[r·srcStride + 8b + j]
 // (r, j < 8; srcStride in words) into dst[(8b + j)·16 + r]: eight rows of a
@@ -215,38 +252,7 @@ trloop:
 	VMOVDQU (R10)(DX*1), Y5
 	VMOVDQU (R10)(DX*2), Y6
 	VMOVDQU (R10)(R9*1), Y7
-	VUNPCKLPS Y1, Y0, Y8
-	VUNPCKHPS Y1, Y0, Y9
-	VUNPCKLPS Y3, Y2, Y10
-	VUNPCKHPS Y3, Y2, Y11
-	VUNPCKLPS Y5, Y4, Y12
-	VUNPCKHPS Y5, Y4, Y13
-	VUNPCKLPS Y7, Y6, Y14
-	VUNPCKHPS Y7, Y6, Y15
-	VSHUFPS $0x44, Y10, Y8, Y0
-	VSHUFPS $0xEE, Y10, Y8, Y1
-	VSHUFPS $0x44, Y11, Y9, Y2
-	VSHUFPS $0xEE, Y11, Y9, Y3
-	VSHUFPS $0x44, Y14, Y12, Y4
-	VSHUFPS $0xEE, Y14, Y12, Y5
-	VSHUFPS $0x44, Y15, Y13, Y6
-	VSHUFPS $0xEE, Y15, Y13, Y7
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x31, Y7, Y3, Y15
-	VMOVDQU Y8, (DI)
-	VMOVDQU Y9, 64(DI)
-	VMOVDQU Y10, 128(DI)
-	VMOVDQU Y11, 192(DI)
-	VMOVDQU Y12, 256(DI)
-	VMOVDQU Y13, 320(DI)
-	VMOVDQU Y14, 384(DI)
-	VMOVDQU Y15, 448(DI)
+	TRANSPOSE8_STORE
 	ADDQ $32, SI
 	ADDQ $32, R10
 	ADDQ $512, DI
@@ -256,6 +262,42 @@ trloop:
 trdone:
 	VZEROUPPER
 	RET
+
+// func packPairsAVX2(dst *uint32, src *int8, srcStride int, blocks int)
+// transpose8AVX2 reading int8 rows (srcStride bytes apart) and widening them
+// as it loads: for each block b < blocks, entries 16b ..< 16b+16 of the 8
+// rows, as 8 int16 pairs a row, go to dst[(8b + j)·16 + r] (pair j of row
+// r). It packs a column panel's pairs without a widened copy of the rows.
+TEXT ·packPairsAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), DX
+	MOVQ blocks+24(FP), CX
+	TESTQ CX, CX
+	JLE  ppdone
+	LEAQ (DX)(DX*2), R9 // 3 rows
+	LEAQ (SI)(DX*4), R10
+
+pploop:
+	VPMOVSXBW (SI), Y0
+	VPMOVSXBW (SI)(DX*1), Y1
+	VPMOVSXBW (SI)(DX*2), Y2
+	VPMOVSXBW (SI)(R9*1), Y3
+	VPMOVSXBW (R10), Y4
+	VPMOVSXBW (R10)(DX*1), Y5
+	VPMOVSXBW (R10)(DX*2), Y6
+	VPMOVSXBW (R10)(R9*1), Y7
+	TRANSPOSE8_STORE
+	ADDQ $16, SI
+	ADDQ $16, R10
+	ADDQ $512, DI
+	DECQ CX
+	JNZ  pploop
+
+ppdone:
+	VZEROUPPER
+	RET
+
 
 // SPARSE adds Ylo and Yhi (the 16-row column of one entry, int32) into the
 // accumulator row at byte offset 64·first(idx) and subtracts them from the
