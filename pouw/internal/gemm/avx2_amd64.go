@@ -166,7 +166,10 @@ func (x *avx2Call) packB(dstp []int16, pj int, wide []int16) {
 	p := x.p
 	j0, w := p.colsOf(pj)
 	if w < 16 || p.q%2 != 0 {
-		clear(dstp) // a full panel's words are all written below
+		// The correction's pairs are written below only for the panel's
+		// w columns: no stale scratch in the others (whose outputs are
+		// dropped) or in an odd q's last half pair.
+		clear(dstp[16*x.k2:])
 	}
 	// As uint32, one word per (step, column).
 	words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
@@ -246,11 +249,11 @@ func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int)
 
 // packPanel lays out rows [0, w) of src (rows of k int8, w ≤ 16) as a
 // packed panel: per pair step s < ⌈k/2⌉, 16 words, word c holding entries
-// 2s and 2s+1 of row c as int16 (an odd k's last pair padded with 0). A full
-// panel is widened and transposed 8×8 words at a time straight from src,
-// 16 entries of each row a block, its last k mod 16 entries one pair at a
-// time; a narrower one is widened side by side into wide (16·(k+1) int16 at
-// least) first. Words of rows c ≥ w are left as they are.
+// 2s and 2s+1 of row c as int16 (an odd k's last pair padded with 0), and
+// the words of rows c ≥ w zero. A full panel is widened and transposed 8×8
+// words at a time straight from src; a narrower one is widened into wide
+// (16·(k+1) int16 at least), zero rows after it, and transposed from there.
+// The last pairs that do not fill a block of 8 go one word at a time.
 func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
 	steps := (k + 1) / 2
 	if w == 16 {
@@ -272,11 +275,19 @@ func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
 		return
 	}
 	k2 := 2 * steps
-	pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), 16*steps)
 	for c := 0; c < w; c++ {
 		widen(wide[c*k2:(c+1)*k2], src[c*k:(c+1)*k])
 		clear(wide[c*k2+k : (c+1)*k2])
-		for s := range steps {
+	}
+	clear(wide[w*k2 : 16*k2])
+	pairs := unsafe.Slice((*uint32)(unsafe.Pointer(&wide[0])), 16*steps)
+	blocks := steps / 8
+	if blocks > 0 {
+		transpose8AVX2(&words[0], &pairs[0], steps, blocks)
+		transpose8AVX2(&words[8], &pairs[8*steps], steps, blocks)
+	}
+	for c := 0; c < 16; c++ {
+		for s := 8 * blocks; s < steps; s++ {
 			words[16*s+c] = pairs[c*steps+s]
 		}
 	}
@@ -311,9 +322,6 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		}
 		i0 := 16 * block
 		h := min(16, m-i0)
-		if h < 16 {
-			clear(s.words)
-		}
 		packPanel(s.words, a[i0*k:], h, k, s.wide)
 		clear(s.acc)
 		sparseAccAVX2(&s.words[0], steps, &pidx[0], &s.acc[0])
