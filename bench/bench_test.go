@@ -230,6 +230,16 @@ func TestFloors(t *testing.T) {
 	if z := FloorsOf(s, cfg, tiles, Rates{}); z != (Floors{}) {
 		t.Errorf("zero rates give floors %+v", z)
 	}
+
+	// k = 32 = r: A·Bᵀ again (1024·2048·32 MACs at the int8 peak) is cheaper
+	// than the denoising operands and the rank-64 correction together.
+	short := Shape{1024, 32, 2048}
+	if cfg, err = (pouw.DefaultPolicy{}).Choose(pouw.Local, short.M, short.K, short.N); err != nil {
+		t.Fatal(err)
+	}
+	f = FloorsOf(short, cfg, tiles, rt)
+	near("denoise, short k", f.DenoiseOps, 1024*2048*32/1e11)
+	near("epilogue, short k", f.Epilogue, 0)
 }
 
 func TestMergeSection(t *testing.T) {

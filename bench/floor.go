@@ -158,8 +158,8 @@ type Floors struct {
 	Kernel     time.Duration // m·n·k int8 MACs at the int8 peak
 	Commit     time.Duration // (m+n)·k bytes at the BLAKE3 Merkle rate
 	Noise      time.Duration // the noise PRF's compressions, plus forming A′, B′ at the copy rate
-	DenoiseOps time.Duration // A·E_BL and E_AR·B′: the cheaper of the sparse and the dense way (FloorsOf)
-	Epilogue   time.Duration // the rank-2r correction: m·n·2r MACs at the int16 peak
+	DenoiseOps time.Duration // A·E_BL and E_AR·B′, the cheaper of the sparse and the dense way, or A·Bᵀ again (FloorsOf)
+	Epilogue   time.Duration // the rank-2r correction: m·n·2r MACs at the int16 peak (0 when A·Bᵀ is computed again)
 	Transcript time.Duration // one XOR of every tile accumulator per chunk of r: tiles·h·w·(dot_len/r) lanes
 	Tickets    time.Duration // one keyed BLAKE3 compression per tile
 }
@@ -190,7 +190,7 @@ func FloorsOf(s Shape, cfg pouw.Config, tiles int, rt Rates) Floors {
 	}
 	compressions := rt.Blake3 * compressionsPerByte // per second
 	chunks := float64(cfg.DotLen() / int(cfg.Rank))
-	return Floors{
+	f := Floors{
 		Kernel: at(m*n*k, rt.Int8),
 		Commit: at((m+n)*k, rt.Blake3),
 		Noise:  at(PRFCompressions(s.M, s.K, s.N, int(cfg.Rank)), compressions) + at((m+n)*k, rt.Copy),
@@ -202,6 +202,13 @@ func FloorsOf(s Shape, cfg pouw.Config, tiles int, rt Rates) Floors {
 		Transcript: at(float64(tiles)*float64(cfg.TileH()*cfg.TileW())*chunks, rt.Xor32),
 		Tickets:    at(float64(tiles), compressions),
 	}
+	// For a short k the product of A and Bᵀ, computed again, costs less than
+	// the denoising operands and the correction together; the miner then
+	// times it as its denoise phase.
+	if again := at(m*n*k, rt.Int8); again < f.DenoiseOps+f.Epilogue {
+		f.DenoiseOps, f.Epilogue = again, 0
+	}
+	return f
 }
 
 // kernelCeiling is the best throughput of pouw.Multiply (GMAC/s) over a few

@@ -109,8 +109,9 @@ func TestKernelsMatchReference(t *testing.T) {
 }
 
 // TestMinedProductSameWithEveryKernel mines the same product with gemmKernel
-// under every implementation (the fast ones denoise in their epilogue) and
-// with refKernel: the exact product, every ticket and every win must agree.
+// under every implementation (the fast ones denoise in their epilogue, or,
+// for a short k, multiply A and Bᵀ again) and with refKernel: the exact
+// product, every ticket and every win must agree.
 func TestMinedProductSameWithEveryKernel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	shapes := []struct{ m, k, n, r, h, w int }{
@@ -121,6 +122,9 @@ func TestMinedProductSameWithEveryKernel(t *testing.T) {
 		{20, 1500, 18, 512, 4, 4},
 		{18, 2100, 20, 1024, 16, 2},
 		{64, 512, 64, 32, 16, 16},
+		{48, 56, 40, 32, 16, 16}, // k = 7r/4: A and Bᵀ multiplied again
+		{33, 57, 47, 32, 16, 16}, // k = 7r/4 + 1: the correction
+		{40, 200, 36, 128, 16, 4},
 	}
 	type mined struct {
 		a, b Matrix
