@@ -296,6 +296,29 @@ func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
 //go:noescape
 func sparseAccAVX2(panel *uint32, steps int, idx *uint16, acc *int32)
 
+//go:noescape
+func sparseAcc16AVX2(panel *uint32, steps int, idx *uint16, acc *int16)
+
+// acc16Row is the row of sparseAcc16AVX2's accumulators that holds panel row
+// c: VPACKSSDW leaves rows 4–7 and 8–11 swapped.
+var acc16Row = [16]int{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}
+
+// int16Columns reports whether every column of the sparse factor idx (k
+// rows, r columns) sums few enough entries of magnitude at most 128 to fit
+// int16: 255 or fewer (255·128 < 32768).
+func int16Columns(idx []uint16, r int) bool {
+	if r > 1024 {
+		return false
+	}
+	var n [1024]uint32
+	for _, f := range idx {
+		if n[f]++; n[f] > 255 {
+			return false
+		}
+	}
+	return true
+}
+
 // sparseMulAVX2 is SparseMul on packed 16-row panels: for each pair step,
 // VPMADDWD against (1, 0) and (0, 1) splits the panel's words into the two
 // entries' 16-row columns as int32, which are added into and subtracted
@@ -308,21 +331,41 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 	if k2 != k {
 		pidx = append(append(make([]uint16, 0, 2*k2), idx[:2*k]...), 0, 1)
 	}
+	// Columns that fit int16 (almost always: a column sums about 2k/r
+	// entries) take the int16 accumulators, half the memory traffic.
+	narrow := int16Columns(pidx, r)
 	type scratch struct {
 		words []uint32
 		wide  []int16
 		acc   []int32
+		acc16 []int16
 	}
 	blocks := (m + 15) / 16
 	scr := make([]scratch, parallel.Workers(blocks))
 	parallel.For(blocks, func(w, block int) {
 		s := &scr[w]
 		if s.words == nil {
-			s.words, s.wide, s.acc = scratch32.Get(16*steps), scratch16.Get(16*k2), scratchAcc.Get(16*r)
+			s.words, s.wide = scratch32.Get(16*steps), scratch16.Get(16*k2)
+			if narrow {
+				s.acc16 = scratch16.Get(16 * r)
+			} else {
+				s.acc = scratchAcc.Get(16 * r)
+			}
 		}
 		i0 := 16 * block
 		h := min(16, m-i0)
 		packPanel(s.words, a[i0*k:], h, k, s.wide)
+		if narrow {
+			clear(s.acc16)
+			sparseAcc16AVX2(&s.words[0], steps, &pidx[0], &s.acc16[0])
+			for c := 0; c < h; c++ {
+				out, row := dst[(i0+c)*r:(i0+c+1)*r], acc16Row[c]
+				for f := range out {
+					out[f] = int32(s.acc16[16*f+row])
+				}
+			}
+			return
+		}
 		clear(s.acc)
 		sparseAccAVX2(&s.words[0], steps, &pidx[0], &s.acc[0])
 		for c := 0; c < h; c++ {
@@ -336,5 +379,6 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		scratch32.Put(s.words)
 		scratch16.Put(s.wide)
 		scratchAcc.Put(s.acc)
+		scratch16.Put(s.acc16)
 	}
 }

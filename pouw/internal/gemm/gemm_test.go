@@ -225,41 +225,48 @@ func TestSparseMulMatchesReference(t *testing.T) {
 	}, "gemm")
 }
 
-// TestSparseMulColumnSums checks the largest column sums: 255 and 256
-// entries of −128 (and of 127) summed into one column, around the most an
-// int16 sum could hold.
+// TestSparseMulColumnSums checks the largest column sums: 255, 256 and 257
+// entries of −128 (and of 127) added into one column, or subtracted from it,
+// around the most an int16 sum could hold (the AVX2 path sums in int16 when
+// every column has at most 255 entries).
 func TestSparseMulColumnSums(t *testing.T) {
 	impltest.Run(t, func(t *testing.T) {
-		for _, n := range []int{255, 256} {
+		for _, n := range []int{255, 256, 257} {
 			for _, v := range []int8{-128, 127} {
-				const m, r = 17, 32
-				k := n + 40
-				a := make([]int8, m*k)
-				for i := range a {
-					a[i] = v
-				}
-				idx := make([]uint16, 2*k)
-				for l := 0; l < k; l++ {
-					f := 0 // the first n entries all add into column 0
-					if l >= n {
-						f = 2 + l%(r-2)
+				for _, second := range []bool{false, true} {
+					const m, r = 17, 32
+					k := n + 40
+					a := make([]int8, m*k)
+					for i := range a {
+						a[i] = v
 					}
-					idx[2*l], idx[2*l+1] = uint16(f), uint16(1+l%(r-1))
-					if idx[2*l+1] == idx[2*l] {
-						idx[2*l+1] = uint16(r - 1)
-					}
-				}
-				want := make([]int32, m*r)
-				for i := 0; i < m; i++ {
+					idx := make([]uint16, 2*k)
 					for l := 0; l < k; l++ {
-						want[i*r+int(idx[2*l])] += int32(a[i*k+l])
-						want[i*r+int(idx[2*l+1])] -= int32(a[i*k+l])
+						f := 0 // the first n entries all go into column 0
+						if l >= n {
+							f = 2 + l%(r-2)
+						}
+						g := uint16(1 + l%(r-1))
+						if g == uint16(f) {
+							g = r - 1
+						}
+						idx[2*l], idx[2*l+1] = uint16(f), g
+						if second {
+							idx[2*l], idx[2*l+1] = g, uint16(f)
+						}
 					}
-				}
-				got := make([]int32, m*r)
-				SparseMul(got, a, m, k, idx, r)
-				if !slices.Equal(want, got) {
-					t.Fatalf("%d entries of %d: got %v, want %v", n, v, got[:r], want[:r])
+					want := make([]int32, m*r)
+					for i := 0; i < m; i++ {
+						for l := 0; l < k; l++ {
+							want[i*r+int(idx[2*l])] += int32(a[i*k+l])
+							want[i*r+int(idx[2*l+1])] -= int32(a[i*k+l])
+						}
+					}
+					got := make([]int32, m*r)
+					SparseMul(got, a, m, k, idx, r)
+					if !slices.Equal(want, got) {
+						t.Fatalf("%d entries of %d (second %v): got %v, want %v", n, v, second, got[:r], want[:r])
+					}
 				}
 			}
 		}
