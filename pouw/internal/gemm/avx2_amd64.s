@@ -191,6 +191,18 @@ widendone:
 	VZEROUPPER
 	RET
 
+// LOAD8 loads 8 rows into Y0..Y7 with the instruction load: row r at
+// SI + r·DX (rows 4–7 from R10 = SI + 4·DX, R9 = 3·DX).
+#define LOAD8(load) \
+	load (SI), Y0;        \
+	load (SI)(DX*1), Y1;  \
+	load (SI)(DX*2), Y2;  \
+	load (SI)(R9*1), Y3;  \
+	load (R10), Y4;       \
+	load (R10)(DX*1), Y5; \
+	load (R10)(DX*2), Y6; \
+	load (R10)(R9*1), Y7
+
 // TRANSPOSE8_STORE transposes the 8×8 words in Y0..Y7 (row r in Yr) and
 // stores column j at DI + 64·j: eight rows of a packed column panel (16
 // words a row) get eight columns. It uses Y8..Y15.
@@ -244,14 +256,7 @@ TEXT ·transpose8AVX2(SB), NOSPLIT, $0-32
 	LEAQ (SI)(DX*4), R10
 
 trloop:
-	VMOVDQU (SI), Y0
-	VMOVDQU (SI)(DX*1), Y1
-	VMOVDQU (SI)(DX*2), Y2
-	VMOVDQU (SI)(R9*1), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU (R10)(DX*1), Y5
-	VMOVDQU (R10)(DX*2), Y6
-	VMOVDQU (R10)(R9*1), Y7
+	LOAD8(VMOVDQU)
 	TRANSPOSE8_STORE
 	ADDQ $32, SI
 	ADDQ $32, R10
@@ -279,14 +284,7 @@ TEXT ·packPairsAVX2(SB), NOSPLIT, $0-32
 	LEAQ (SI)(DX*4), R10
 
 pploop:
-	VPMOVSXBW (SI), Y0
-	VPMOVSXBW (SI)(DX*1), Y1
-	VPMOVSXBW (SI)(DX*2), Y2
-	VPMOVSXBW (SI)(R9*1), Y3
-	VPMOVSXBW (R10), Y4
-	VPMOVSXBW (R10)(DX*1), Y5
-	VPMOVSXBW (R10)(DX*2), Y6
-	VPMOVSXBW (R10)(R9*1), Y7
+	LOAD8(VPMOVSXBW)
 	TRANSPOSE8_STORE
 	ADDQ $16, SI
 	ADDQ $16, R10
