@@ -6,8 +6,9 @@
 // on it at once instead of waiting for helpers. A helper that starts late (on
 // a virtual machine, waking an idle core can take longer than a whole small
 // loop) takes whatever is left, or finds nothing and leaves, and nobody waits
-// for it: a loop never takes longer than the calling goroutine alone would,
-// give or take a goroutine's start.
+// for a helper that took nothing: a loop takes about as long as the calling
+// goroutine alone would at most, plus the rest of an item a helper is still
+// on.
 package parallel
 
 import (
