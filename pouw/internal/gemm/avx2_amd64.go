@@ -299,6 +299,9 @@ func sparseAccAVX2(panel *uint32, steps int, idx *uint16, acc *int32)
 //go:noescape
 func sparseAcc16AVX2(panel *uint32, steps int, idx *uint16, acc *int16)
 
+//go:noescape
+func unpackAcc16AVX2(dst *int32, rowStride int, acc *int16, groups int)
+
 // acc16Row is the row of sparseAcc16AVX2's accumulators that holds panel row
 // c: VPACKSSDW leaves rows 4–7 and 8–11 swapped.
 var acc16Row = [16]int{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}
@@ -358,6 +361,10 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		if narrow {
 			clear(s.acc16)
 			sparseAcc16AVX2(&s.words[0], steps, &pidx[0], &s.acc16[0])
+			if h == 16 && r%8 == 0 {
+				unpackAcc16AVX2(&dst[i0*r], r, &s.acc16[0], r/8)
+				return
+			}
 			for c := 0; c < h; c++ {
 				out, row := dst[(i0+c)*r:(i0+c+1)*r], acc16Row[c]
 				for f := range out {

@@ -402,3 +402,80 @@ sparse16loop:
 sparse16done:
 	VZEROUPPER
 	RET
+
+// WIDEN2 widens the two halves of yv (8 int16 each; xv is its low half) to
+// int32 and stores them at lo and hi.
+#define WIDEN2(yv, xv, lo, hi) \
+	VPMOVSXWD    xv, Y0;     \
+	VMOVDQU      Y0, lo;     \
+	VEXTRACTI128 $1, yv, X1; \
+	VPMOVSXWD    X1, Y1;     \
+	VMOVDQU      Y1, hi
+
+// func unpackAcc16AVX2(dst *int32, rowStride int, acc *int16, groups int)
+// Writes sparseAcc16AVX2's accumulators out as int32 rows: for each group
+// g < groups, accumulator rows 8g ..< 8g+8 (16 lanes each, in that kernel's
+// lane order) are transposed 8×16 (three rounds of unpacks) and widened, so
+// that dst[c·rowStride + 8g + i] = acc[8g+i][lane of panel row c].
+TEXT ·unpackAcc16AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ rowStride+8(FP), BX
+	SHLQ $2, BX
+	MOVQ acc+16(FP), SI
+	MOVQ groups+24(FP), CX
+	TESTQ CX, CX
+	JLE  unpackdone
+	LEAQ (BX)(BX*2), R9 // 3 rows
+
+unpackloop:
+	LEAQ    (DI)(BX*4), R10  // panel row 4
+	LEAQ    (R10)(BX*4), R11 // row 8
+	LEAQ    (R11)(BX*4), R12 // row 12
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
+	VMOVDQU 128(SI), Y4
+	VMOVDQU 160(SI), Y5
+	VMOVDQU 192(SI), Y6
+	VMOVDQU 224(SI), Y7
+	VPUNPCKLWD  Y1, Y0, Y8
+	VPUNPCKHWD  Y1, Y0, Y9
+	VPUNPCKLWD  Y3, Y2, Y10
+	VPUNPCKHWD  Y3, Y2, Y11
+	VPUNPCKLWD  Y5, Y4, Y12
+	VPUNPCKHWD  Y5, Y4, Y13
+	VPUNPCKLWD  Y7, Y6, Y14
+	VPUNPCKHWD  Y7, Y6, Y15
+	VPUNPCKLDQ  Y10, Y8, Y0
+	VPUNPCKHDQ  Y10, Y8, Y1
+	VPUNPCKLDQ  Y11, Y9, Y2
+	VPUNPCKHDQ  Y11, Y9, Y3
+	VPUNPCKLDQ  Y14, Y12, Y4
+	VPUNPCKHDQ  Y14, Y12, Y5
+	VPUNPCKLDQ  Y15, Y13, Y6
+	VPUNPCKHDQ  Y15, Y13, Y7
+	VPUNPCKLQDQ Y4, Y0, Y8  // lanes 0 | 8: panel rows 0 | 4
+	VPUNPCKHQDQ Y4, Y0, Y9  // lanes 1 | 9: rows 1 | 5
+	VPUNPCKLQDQ Y5, Y1, Y10 // rows 2 | 6
+	VPUNPCKHQDQ Y5, Y1, Y11 // rows 3 | 7
+	VPUNPCKLQDQ Y6, Y2, Y12 // lanes 4 | 12: rows 8 | 12
+	VPUNPCKHQDQ Y6, Y2, Y13 // rows 9 | 13
+	VPUNPCKLQDQ Y7, Y3, Y14 // rows 10 | 14
+	VPUNPCKHQDQ Y7, Y3, Y15 // rows 11 | 15
+	WIDEN2(Y8, X8, (DI), (R10))
+	WIDEN2(Y9, X9, (DI)(BX*1), (R10)(BX*1))
+	WIDEN2(Y10, X10, (DI)(BX*2), (R10)(BX*2))
+	WIDEN2(Y11, X11, (DI)(R9*1), (R10)(R9*1))
+	WIDEN2(Y12, X12, (R11), (R12))
+	WIDEN2(Y13, X13, (R11)(BX*1), (R12)(BX*1))
+	WIDEN2(Y14, X14, (R11)(BX*2), (R12)(BX*2))
+	WIDEN2(Y15, X15, (R11)(R9*1), (R12)(R9*1))
+	ADDQ $256, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  unpackloop
+
+unpackdone:
+	VZEROUPPER
+	RET
