@@ -7,6 +7,7 @@ import (
 	"lukechampine.com/blake3/guts"
 
 	"github.com/usefulwork/minedmatmul/internal/parallel"
+	"github.com/usefulwork/minedmatmul/pouw/internal/hash16"
 )
 
 // chunkSize is the length of one Merkle leaf: BLAKE3's own chunk length. The
@@ -62,14 +63,16 @@ func CommitmentRoot(key *[32]byte, data []byte) [32]byte {
 	return root
 }
 
-// groupBytes is one SIMD batch of the hasher: 16 chunks, compressed together
-// (guts.CompressBuffer) into the chaining value of their subtree.
-const groupBytes = guts.MaxSIMD * chunkSize
+// groupBytes is one batch of the hasher: 16 chunks compressed together
+// (hash16.Groups, or guts.CompressBuffer for a partial one) into the
+// chaining value of their subtree.
+const groupBytes = hash16.GroupBytes
 
 // commitmentRoots sets *roots[i] = CommitmentRoot(key, datas[i]) for every i.
 // All inputs' 16-chunk groups are compressed in one pool, split evenly over
-// the cores: the library's own hasher keeps a small input, and the smaller of
-// A and Bᵀ, on one core (and spawns a goroutine per 16 KiB), which left the
+// the cores, up to eight whole groups a call whatever input they come from:
+// the library's own hasher keeps a small input, and the smaller of A and Bᵀ,
+// on one core (and spawns a goroutine per 16 KiB), which left the
 // commitments running at one core's speed.
 func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
 	kw := keyWords(key)
@@ -79,28 +82,46 @@ func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
 	}
 	cvs := make([][8]uint32, first[len(datas)])
 	nodes := make([]guts.Node, len(datas)) // the root node of a one-group input
-	parallel.Range(len(cvs), 2, func(lo, hi int) {
+	parallel.Range(len(cvs), 8, func(lo, hi int) {
 		var tail [groupBytes]byte
+		var batch [8]*[groupBytes]byte
+		var counters [8]uint64
+		var at [8]int // the groups in batch
+		n := 0
+		flush := func() {
+			var out [8][8]uint32
+			hash16.Groups(&kw, guts.FlagKeyedHash, batch[:n], counters[:n], out[:n])
+			for j, g := range at[:n] {
+				cvs[g] = out[j]
+			}
+			n = 0
+		}
 		in := 0
 		for g := lo; g < hi; g++ {
 			for g >= first[in+1] {
 				in++
 			}
 			d, off := datas[in], (g-first[in])*groupBytes
-			var buf *[groupBytes]byte
-			n := groupBytes
-			if off+groupBytes <= len(d) {
-				buf = (*[groupBytes]byte)(d[off : off+groupBytes])
-			} else { // the last group: zero-padded to whole chunks
-				rest := d[off:]
-				clear(tail[copy(tail[:], rest):])
-				buf, n = &tail, int(numChunks(len(rest)))*chunkSize
+			single := first[in+1]-first[in] == 1
+			if off+groupBytes <= len(d) && !single {
+				batch[n], counters[n], at[n] = (*[groupBytes]byte)(d[off:off+groupBytes]), uint64(off/chunkSize), g
+				if n++; n == len(batch) {
+					flush()
+				}
+				continue
 			}
-			node := guts.CompressBuffer(buf, n, &kw, uint64(off/chunkSize), guts.FlagKeyedHash)
-			if first[in+1]-first[in] == 1 {
+			// The last, partial group (zero-padded to whole chunks), or the
+			// only one, whose root node is kept for the root's flag.
+			rest := d[off:min(off+groupBytes, len(d))]
+			clear(tail[copy(tail[:], rest):])
+			node := guts.CompressBuffer(&tail, int(numChunks(len(rest)))*chunkSize, &kw, uint64(off/chunkSize), guts.FlagKeyedHash)
+			if single {
 				nodes[in] = node
 			}
 			cvs[g] = guts.ChainingValue(node)
+		}
+		if n > 0 {
+			flush()
 		}
 	})
 	for i, d := range datas {

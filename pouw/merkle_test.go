@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"lukechampine.com/blake3"
 	"lukechampine.com/blake3/guts"
+
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
 // The reference tree below is written straight from PROTOCOL.md §8, one chunk
@@ -150,11 +152,17 @@ func TestCommitmentRootIsTreeRoot(t *testing.T) {
 	}
 }
 
-// Several inputs hashed in one pool get the roots they get alone.
+// Several inputs hashed in one pool get the roots they get alone, under
+// every implementation of the 16-chunk groups: batches of groups mix inputs.
 func TestCommitmentRootsTogether(t *testing.T) {
+	impltest.Run(t, testCommitmentRootsTogether, "hash16")
+}
+
+func testCommitmentRootsTogether(t *testing.T) {
 	key := testKey(3)
 	rng := rand.New(rand.NewPCG(3, 3))
-	datas := [][]byte{randBytes(rng, 100), randBytes(rng, 37*chunkSize+5), randBytes(rng, 16*chunkSize), nil, randBytes(rng, 1)}
+	datas := [][]byte{randBytes(rng, 100), randBytes(rng, 37*chunkSize+5), randBytes(rng, 16*chunkSize), nil, randBytes(rng, 1),
+		randBytes(rng, 5*groupBytes+100), randBytes(rng, 9*groupBytes), randBytes(rng, 2*groupBytes), randBytes(rng, 17*groupBytes-1)}
 	roots := make([][32]byte, len(datas))
 	ptrs := make([]*[32]byte, len(datas))
 	for i := range roots {

@@ -11,7 +11,10 @@
 // vector rotate; 16 and 8 are byte shuffles), so one state word at a time
 // lives on the stack: before each G step the word it needs is swapped in for
 // the one whose next use is furthest away. The message words are memory
-// operands, so the permutation is again a renaming.
+// operands, so the permutation is again a renaming. The same rounds compress
+// eight whole chunks at once (chunks8AVX2: each block's words transposed into
+// the frame, one chunk per lane) and eight parent nodes (parents8AVX2) for
+// the commitments' 16-chunk subtrees.
 //
 // Run: go generate ./pouw/internal/hash16
 package main
@@ -187,7 +190,177 @@ func avx2() string {
 	p("\tMOVQ key+0(FP), AX")
 	p("\tMOVQ msgs+8(FP), SI")
 	p("\tMOVQ out+16(FP), DI")
+	for i := 0; i < 8; i++ {
+		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
+	}
+	ivAVX2(p)
+	p("\tVPXOR Y12, Y12, Y12")
+	p("\tVPXOR Y13, Y13, Y13")
+	p("\tVPBROADCASTD consts<>+16(SB), Y14")
+	p("\tVPBROADCASTD consts<>+20(SB), Y15")
+	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SI)", 64*x) },
+		func(i int) string { return fmt.Sprintf("%d(DI)", 64*i) })
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+	chunks8AVX2(p)
+	p("")
+	parents8AVX2(p)
+	return b.String()
+}
 
+// ivAVX2 broadcasts BLAKE3's IV words 0–3 into state words 8–11.
+func ivAVX2(p func(f string, a ...any)) {
+	for i := 0; i < 4; i++ {
+		p("\tVPBROADCASTD consts<>+%d(SB), Y%d", 4*i, 8+i)
+	}
+}
+
+// The frames of chunks8AVX2 and parents8AVX2: the spilled state word's slots
+// (as in sum8AVX2), then the block's sixteen message words, one ymm each,
+// then (chunks8AVX2) the eight chaining-value words, then the flags word.
+const (
+	msgFrame  = 512
+	cvFrame   = msgFrame + 16*32
+	flagFrame = cvFrame + 8*32
+)
+
+// chunks8AVX2 writes chunks8AVX2: the chaining values of eight whole chunks
+// (1024 bytes each, consecutive in memory) at once, one chunk per lane: each
+// of the 16 blocks is loaded lane by lane and transposed so that one ymm
+// holds one message word of all eight, then compressed as in sum8AVX2, the
+// chaining value carried to the next block in the frame.
+func chunks8AVX2(p func(f string, a ...any)) {
+	p("// func chunks8AVX2(key *[8]uint32, in *byte, ctr *[16]uint32, flags uint32, out *[8][8]uint32)")
+	p("// Lane i is the chunk at in+1024·i, its counter ctr[i] (low word), ctr[8+i]")
+	p("// (high word); flags are added to every block's, CHUNK_START to the first")
+	p("// block's and CHUNK_END to the last's. out[w][i] is word w of lane i's")
+	p("// chaining value.")
+	p("TEXT ·chunks8AVX2(SB), 0, $%d-40", flagFrame+32)
+	p("\tMOVQ key+0(FP), AX")
+	p("\tMOVQ in+8(FP), SI")
+	p("\tMOVQ ctr+16(FP), BX")
+	p("\tMOVL flags+24(FP), DX")
+	p("\tMOVQ out+32(FP), DI")
+	for i := 0; i < 8; i++ {
+		p("\tVPBROADCASTD %d(AX), Y0", 4*i)
+		p("\tVMOVDQU Y0, %d(SP)", cvFrame+32*i)
+	}
+	p("\tXORQ CX, CX")
+	p("block:")
+	p("\tMOVL DX, R8")
+	p("\tTESTQ CX, CX")
+	p("\tJNZ notfirst")
+	p("\tORL $1, R8")
+	p("notfirst:")
+	p("\tCMPQ CX, $15")
+	p("\tJNE notlast")
+	p("\tORL $2, R8")
+	p("notlast:")
+	p("\tMOVL R8, %d(SP)", flagFrame)
+	p("\tMOVQ CX, R9")
+	p("\tSHLQ $6, R9")
+	p("\tADDQ SI, R9")
+	for half := 0; half < 2; half++ {
+		for i := 0; i < 8; i++ {
+			p("\tVMOVDQU %d(R9), Y%d", 1024*i+32*half, i)
+		}
+		transpose8x8(p, func(j int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*(8*half+j)) })
+	}
+	for i := 0; i < 8; i++ {
+		p("\tVMOVDQU %d(SP), Y%d", cvFrame+32*i, i)
+	}
+	ivAVX2(p)
+	p("\tVMOVDQU 0(BX), Y12")
+	p("\tVMOVDQU 32(BX), Y13")
+	p("\tVPBROADCASTD consts<>+16(SB), Y14")
+	p("\tVPBROADCASTD %d(SP), Y15", flagFrame)
+	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*x) },
+		func(i int) string { return fmt.Sprintf("%d(SP)", cvFrame+32*i) })
+	p("\tINCQ CX")
+	p("\tCMPQ CX, $16")
+	p("\tJB block")
+	for i := 0; i < 8; i++ {
+		p("\tVMOVDQU %d(SP), Y0", cvFrame+32*i)
+		p("\tVMOVDQU Y0, %d(DI)", 32*i)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// transpose8x8 transposes the 8×8 32-bit words in Y0–Y7 (row i in Yi) and
+// stores column j to dst(j), using all sixteen registers.
+func transpose8x8(p func(f string, a ...any), dst func(j int) string) {
+	for i := 0; i < 4; i++ {
+		p("\tVPUNPCKLDQ Y%d, Y%d, Y%d", 2*i+1, 2*i, 8+2*i)
+		p("\tVPUNPCKHDQ Y%d, Y%d, Y%d", 2*i+1, 2*i, 9+2*i)
+	}
+	// Y8+2i, Y9+2i: rows 2i and 2i+1 interleaved, words 0,1,4,5 and 2,3,6,7.
+	for h := 0; h < 2; h++ {
+		lo, hi := 8+4*h, 10+4*h // rows 4h, 4h+1 and 4h+2, 4h+3
+		p("\tVPUNPCKLQDQ Y%d, Y%d, Y%d", hi, lo, 4*h)
+		p("\tVPUNPCKHQDQ Y%d, Y%d, Y%d", hi, lo, 4*h+1)
+		p("\tVPUNPCKLQDQ Y%d, Y%d, Y%d", hi+1, lo+1, 4*h+2)
+		p("\tVPUNPCKHQDQ Y%d, Y%d, Y%d", hi+1, lo+1, 4*h+3)
+	}
+	// Y(4h+j), j < 4: words j and j+4 of rows 4h … 4h+3.
+	for j := 0; j < 4; j++ {
+		p("\tVPERM2I128 $0x20, Y%d, Y%d, Y%d", 4+j, j, 8+j)
+		p("\tVPERM2I128 $0x31, Y%d, Y%d, Y%d", 4+j, j, 12+j)
+		p("\tVMOVDQU Y%d, %s", 8+j, dst(j))
+		p("\tVMOVDQU Y%d, %s", 12+j, dst(j+4))
+	}
+}
+
+// parents8AVX2 writes parents8AVX2: eight parent nodes at once, the
+// children of parent i being lanes 2i and 2i+1 of the sixteen chaining
+// values in lo (lanes 0–7) and hi (lanes 8–15).
+func parents8AVX2(p func(f string, a ...any)) {
+	p("// func parents8AVX2(key *[8]uint32, lo, hi *[8][8]uint32, flags uint32, out *[8][8]uint32)")
+	p("// Chaining values word-major as chunks8AVX2 writes them: lo[w][i] is word w")
+	p("// of child i, hi[w][i] of child 8+i; out[w][i] is word w of the chaining")
+	p("// value of the parent of children 2i and 2i+1 (flags: PARENT and the")
+	p("// hash's own). out may be lo or hi.")
+	p("TEXT ·parents8AVX2(SB), 0, $%d-40", flagFrame+32)
+	p("\tMOVQ key+0(FP), AX")
+	p("\tMOVQ lo+8(FP), SI")
+	p("\tMOVQ hi+16(FP), BX")
+	p("\tMOVQ out+32(FP), DI")
+	for w := 0; w < 8; w++ {
+		p("\tVMOVDQU %d(SI), Y0", 32*w)
+		p("\tVMOVDQU %d(BX), Y1", 32*w)
+		// Even children (left) and odd ones (right), in lane order.
+		p("\tVSHUFPS $0x88, Y1, Y0, Y2")
+		p("\tVSHUFPS $0xdd, Y1, Y0, Y3")
+		p("\tVPERMQ $0xd8, Y2, Y2")
+		p("\tVPERMQ $0xd8, Y3, Y3")
+		p("\tVMOVDQU Y2, %d(SP)", msgFrame+32*w)
+		p("\tVMOVDQU Y3, %d(SP)", msgFrame+32*(8+w))
+	}
+	for i := 0; i < 8; i++ {
+		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
+	}
+	ivAVX2(p)
+	p("\tVPXOR Y12, Y12, Y12")
+	p("\tVPXOR Y13, Y13, Y13")
+	p("\tVPBROADCASTD consts<>+16(SB), Y14")
+	p("\tMOVL flags+24(FP), DX")
+	p("\tMOVL DX, %d(SP)", flagFrame)
+	p("\tVPBROADCASTD %d(SP), Y15", flagFrame)
+	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*x) },
+		func(i int) string { return fmt.Sprintf("%d(DI)", 32*i) })
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// roundsAVX2 writes the seven rounds of one compression of eight lanes and
+// its output: state words 0–14 in Y0–Y14 and word 15 in its frame slot
+// (32·15(SP)) on entry, message word x at msg(x). Word i of the result,
+// state word i XOR word 8+i, is stored to out(i).
+func roundsAVX2(p func(f string, a ...any), msg, out func(i int) string) {
 	// Word w lives in register reg[w], except the spilled word; the free
 	// register is the scratch of the rotations.
 	var reg [16]int
@@ -195,18 +368,6 @@ func avx2() string {
 		reg[w] = w
 	}
 	spilled, tmp := 15, 15
-	for i := 0; i < 8; i++ {
-		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
-	}
-	for i := 0; i < 4; i++ {
-		p("\tVPBROADCASTD consts<>+%d(SB), Y%d", 4*i, 8+i)
-	}
-	p("\tVPXOR Y12, Y12, Y12")
-	p("\tVPXOR Y13, Y13, Y13")
-	p("\tVPBROADCASTD consts<>+16(SB), Y14")
-	p("\tVPBROADCASTD consts<>+20(SB), Y15")
-	p("\tVMOVDQU Y15, %d(SP)", 32*15)
-
 	steps := schedule()
 	nextUse := func(w, from int) int {
 		for i := from; i < len(steps); i++ {
@@ -242,7 +403,7 @@ func avx2() string {
 				rot, r1 = "rot8", 7
 			}
 			p("\tVPADDD Y%d, Y%d, Y%d", bb, a, a)
-			p("\tVPADDD %d(SI), Y%d, Y%d", 64*x, a, a)
+			p("\tVPADDD %s, Y%d, Y%d", msg(x), a, a)
 			p("\tVPXOR Y%d, Y%d, Y%d", a, d, d)
 			p("\tVPSHUFB %s<>(SB), Y%d, Y%d", rot, d, d)
 			p("\tVPADDD Y%d, Y%d, Y%d", d, c, c)
@@ -265,9 +426,6 @@ func avx2() string {
 			x, y = y, x
 		}
 		p("\tVPXOR %s, Y%d, Y%d", operand(y), reg[x], tmp)
-		p("\tVMOVDQU Y%d, %d(DI)", tmp, 64*i)
+		p("\tVMOVDQU Y%d, %s", tmp, out(i))
 	}
-	p("\tVZEROUPPER")
-	p("\tRET")
-	return b.String()
 }

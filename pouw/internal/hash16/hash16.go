@@ -5,11 +5,40 @@
 // parallelise across the chunks of one long message; here each of the 16
 // lanes of an AVX-512 register (or 8 of an AVX2 one) holds a different
 // message instead.
+//
+// It also hashes the commitments' 16-chunk subtrees (Groups), eight chunks
+// at once on AVX2 with the same compression.
 package hash16
 
 //go:generate go run gen.go
 
 import "lukechampine.com/blake3/guts"
+
+// GroupBytes is the length of the subtrees Groups hashes: 16 BLAKE3 chunks.
+const GroupBytes = 16 * guts.ChunkSize
+
+// Groups sets cvs[i] to the chaining value of the BLAKE3 subtree over the
+// 16 whole chunks of groups[i], whose first chunk is chunk counters[i] of its
+// message, for i < len(groups) ≤ 8: what guts.CompressBuffer and
+// guts.ChainingValue give for a full buffer. flags are the hash's own
+// (guts.FlagKeyedHash for a keyed hash, with key its key words); the
+// groups may belong to different messages under the same key.
+//
+// With AVX2 (and no AVX-512, where the library's 16-lane path runs) the
+// chunks are compressed eight at a time, one chunk per lane, and the
+// subtrees' parents eight at a time, lanes of different groups side by side.
+func Groups(key *[8]uint32, flags uint32, groups []*[GroupBytes]byte, counters []uint64, cvs [][8]uint32) {
+	if len(groups) > 8 || len(counters) < len(groups) || len(cvs) < len(groups) {
+		panic("hash16: Groups takes at most 8 groups, with a counter and a chaining value each")
+	}
+	if hasAVX2 && !hasAVX512 {
+		groupsAVX2(key, flags, groups, counters, cvs)
+		return
+	}
+	for g, grp := range groups {
+		cvs[g] = guts.ChainingValue(guts.CompressBuffer(grp, GroupBytes, key, counters[g], flags))
+	}
+}
 
 // Sum16 sets out[w][i], w < 8, to word w of the keyed BLAKE3 hash of message
 // i, whose 16 little-endian words are msgs[0][i] … msgs[15][i]: the messages

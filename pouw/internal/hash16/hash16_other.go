@@ -14,3 +14,7 @@ func sum16AVX512(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
 func sum16AVX2(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
 	sum16Generic(key, msgs, out)
 }
+
+func groupsAVX2(key *[8]uint32, flags uint32, groups []*[GroupBytes]byte, counters []uint64, cvs [][8]uint32) {
+	panic("hash16: no AVX2 in this build")
+}
