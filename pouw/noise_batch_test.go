@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/usefulwork/minedmatmul/internal/impl/impltest"
 )
 
 // TestBatchedNoiseMatchesPRF checks the sixteen-at-a-time noise generation
@@ -33,19 +35,25 @@ func TestBatchedNoiseMatchesPRF(t *testing.T) {
 	}
 }
 
-func TestTickets16MatchesTicket(t *testing.T) {
-	sA := [32]byte{9, 8, 7}
-	for _, n := range []int{1, 5, 16} {
-		js := make([]jackpot, n)
-		for i := range js {
-			for w := range js[i] {
-				js[i][w] = uint32(i*31 + w*7 + 1)
+// drawTickets gives every jackpot jackpot.ticket's ticket, under every
+// implementation of hash16, for counts around its batches of 8, 16 and 64.
+func TestDrawTicketsMatchesTicket(t *testing.T) {
+	impltest.Run(t, func(t *testing.T) {
+		sA := [32]byte{9, 8, 7}
+		for _, n := range []int{0, 1, 5, 8, 16, 17, 63, 64, 65, 150} {
+			js := make([]jackpot, n)
+			for i := range js {
+				for w := range js[i] {
+					js[i][w] = uint32(i*31 + w*7 + 1)
+				}
+			}
+			tickets := make([]tileTicket, n)
+			drawTickets(js, &sA, tickets)
+			for i := range js {
+				require.Equal(t, js[i].ticket(&sA), tickets[i].ticket, "%d jackpots: jackpot %d", n, i)
 			}
 		}
-		tickets16(js, &sA, func(i int, ticket [32]byte) {
-			require.Equal(t, js[i].ticket(&sA), ticket)
-		})
-	}
+	}, "hash16")
 }
 
 func TestCentre6(t *testing.T) {

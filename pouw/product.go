@@ -193,13 +193,14 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	p.tickets = make([]tileTicket, len(jackpots))
 	// One keyed hash per tile, on all cores; proofs, rare, stay in order.
 	parallel.Range((len(jackpots)+15)/16, 16, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			t0 := 16 * b
-			tickets16(jackpots[t0:min(t0+16, len(jackpots))], &sd.sA, func(i int, ticket [32]byte) {
-				t := t0 + i
-				rows, cols := grid.rows[t/len(grid.cols)], grid.cols[t%len(grid.cols)]
-				p.tickets[t] = tileTicket{rowOffset: rows[0], colOffset: cols[0], ticket: ticket}
-			})
+		t0, t1 := 16*lo, min(16*hi, len(jackpots))
+		drawTickets(jackpots[t0:t1], &sd.sA, p.tickets[t0:t1])
+		r, c := t0/len(grid.cols), t0%len(grid.cols)
+		for t := t0; t < t1; t++ {
+			p.tickets[t].rowOffset, p.tickets[t].colOffset = grid.rows[r][0], grid.cols[c][0]
+			if c++; c == len(grid.cols) {
+				r, c = r+1, 0
+			}
 		}
 	})
 	for t := range jackpots {
@@ -262,24 +263,20 @@ func unminedProduct(a, bt Matrix, kern kernel, reason error, dst []int32) *Produ
 	return p
 }
 
-// tickets16 computes the tickets of up to 16 jackpots at once (the same
-// values as jackpot.ticket) and hands each to put.
-func tickets16(jackpots []jackpot, sA *[32]byte, put func(i int, ticket [32]byte)) {
-	var msgs [16][16]uint32
-	for i, j := range jackpots {
-		for w, x := range j {
-			msgs[w][i] = x
-		}
-	}
+// drawTickets sets tickets[t].ticket to the ticket of jackpots[t] (the
+// same value as jackpot.ticket) for every t: hash16 takes the transcripts
+// as they lie, sixteen words a tile.
+func drawTickets(jackpots []jackpot, sA *[32]byte, tickets []tileTicket) {
 	kw := keyWords(sA)
-	var out [8][16]uint32
-	hash16.Sum16(&kw, &msgs, &out)
-	for i := range jackpots {
-		var t [32]byte
-		for w := 0; w < 8; w++ {
-			binary.LittleEndian.PutUint32(t[4*w:], out[w][i])
+	var out [64][8]uint32
+	for t0 := 0; t0 < len(jackpots); t0 += len(out) {
+		js := jackpots[t0:min(t0+len(out), len(jackpots))]
+		hash16.Blocks(&kw, js, out[:len(js)])
+		for i, h := range out[:len(js)] {
+			for w, x := range h {
+				binary.LittleEndian.PutUint32(tickets[t0+i].ticket[4*w:], x)
+			}
 		}
-		put(i, t)
 	}
 }
 

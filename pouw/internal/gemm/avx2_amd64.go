@@ -41,15 +41,22 @@ func transpose8AVX2(dst *uint32, src *uint32, srcStride int, blocks int)
 //go:noescape
 func packPairsAVX2(dst *uint32, src *int8, srcStride int, blocks int)
 
-// widen sets dst[i] = int16(src[i]) for every i < len(src).
+// widen sets dst[i] = int16(src[i]) for every i < len(src). A row of 32 or
+// more ends with the block of 32 that ends at its end, recomputing a few
+// entries, instead of a scalar loop over its last len mod 32 (16 of an
+// im2col row of 144).
 func widen(dst []int16, src []int8) {
 	dst = dst[:len(src)]
 	n := len(src) &^ 31
-	if n > 0 {
-		widenAVX2(&dst[0], &src[0], n/32)
+	if n == 0 {
+		for i, v := range src {
+			dst[i] = int16(v)
+		}
+		return
 	}
-	for i := n; i < len(src); i++ {
-		dst[i] = int16(src[i])
+	widenAVX2(&dst[0], &src[0], n/32)
+	if t := len(src) - 32; n < len(src) {
+		widenAVX2(&dst[t], &src[t], 1)
 	}
 }
 

@@ -207,6 +207,8 @@ func avx2() string {
 	chunks8AVX2(p)
 	p("")
 	parents8AVX2(p)
+	p("")
+	blocks8AVX2(p)
 	return b.String()
 }
 
@@ -352,6 +354,41 @@ func parents8AVX2(p func(f string, a ...any)) {
 	p("\tVMOVDQU Y15, %d(SP)", 32*15)
 	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*x) },
 		func(i int) string { return fmt.Sprintf("%d(DI)", 32*i) })
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// blocks8AVX2 writes blocks8AVX2: Sum16's hash of eight messages stored
+// message by message, each transposed into the lanes on the way in and the
+// hashes transposed back on the way out.
+func blocks8AVX2(p func(f string, a ...any)) {
+	p("// func blocks8AVX2(key *[8]uint32, in *[8][16]uint32, out *[8][8]uint32)")
+	p("// out[i] is the keyed hash of the one-block message in[i], as Sum16's.")
+	p("TEXT ·blocks8AVX2(SB), 0, $%d-24", flagFrame)
+	p("\tMOVQ key+0(FP), AX")
+	p("\tMOVQ in+8(FP), SI")
+	p("\tMOVQ out+16(FP), DI")
+	for half := 0; half < 2; half++ {
+		for i := 0; i < 8; i++ {
+			p("\tVMOVDQU %d(SI), Y%d", 64*i+32*half, i)
+		}
+		transpose8x8(p, func(j int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*(8*half+j)) })
+	}
+	for i := 0; i < 8; i++ {
+		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
+	}
+	ivAVX2(p)
+	p("\tVPXOR Y12, Y12, Y12")
+	p("\tVPXOR Y13, Y13, Y13")
+	p("\tVPBROADCASTD consts<>+16(SB), Y14")
+	p("\tVPBROADCASTD consts<>+20(SB), Y15")
+	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*x) },
+		func(i int) string { return fmt.Sprintf("%d(SP)", cvFrame+32*i) })
+	for i := 0; i < 8; i++ {
+		p("\tVMOVDQU %d(SP), Y%d", cvFrame+32*i, i)
+	}
+	transpose8x8(p, func(j int) string { return fmt.Sprintf("%d(DI)", 32*j) })
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

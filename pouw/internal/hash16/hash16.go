@@ -12,7 +12,52 @@ package hash16
 
 //go:generate go run gen.go
 
-import "lukechampine.com/blake3/guts"
+import (
+	"unsafe"
+
+	"lukechampine.com/blake3/guts"
+)
+
+// Blocks sets out[i] to Sum16's hash of message msgs[i] (16 little-endian
+// words), for every i < len(msgs): for messages stored one after another,
+// like the tiles' transcripts. With AVX2 (and no AVX-512) eight messages
+// are transposed into the lanes and their hashes back in assembly; else
+// sixteen at a time through Sum16.
+func Blocks[M ~[16]uint32](key *[8]uint32, msgs []M, out [][8]uint32) {
+	out = out[:len(msgs)]
+	if hasAVX2 && !hasAVX512 {
+		i := 0
+		for ; i+8 <= len(msgs); i += 8 {
+			blocks8AVX2(key, (*[8][16]uint32)(unsafe.Pointer(&msgs[i])), (*[8][8]uint32)(out[i:i+8]))
+		}
+		if i < len(msgs) {
+			var in [8][16]uint32
+			var o [8][8]uint32
+			for l, m := range msgs[i:] {
+				in[l] = m
+			}
+			blocks8AVX2(key, &in, &o)
+			copy(out[i:], o[:])
+		}
+		return
+	}
+	for i := 0; i < len(msgs); i += 16 {
+		var in [16][16]uint32
+		var o [8][16]uint32
+		n := min(16, len(msgs)-i)
+		for l, m := range msgs[i : i+n] {
+			for w, x := range m {
+				in[w][l] = x
+			}
+		}
+		Sum16(key, &in, &o)
+		for l := range n {
+			for w := range 8 {
+				out[i+l][w] = o[w][l]
+			}
+		}
+	}
+}
 
 // GroupBytes is the length of the subtrees Groups hashes: 16 BLAKE3 chunks.
 const GroupBytes = 16 * guts.ChunkSize

@@ -68,3 +68,6 @@ func groupsAVX2(key *[8]uint32, flags uint32, groups []*[GroupBytes]byte, counte
 		}
 	}
 }
+
+//go:noescape
+func blocks8AVX2(key *[8]uint32, in *[8][16]uint32, out *[8][8]uint32)

@@ -15,6 +15,11 @@ func sum16AVX2(key *[8]uint32, msgs *[16][16]uint32, out *[8][16]uint32) {
 	sum16Generic(key, msgs, out)
 }
 
+// groupsAVX2 and blocks8AVX2 are never called without AVX2.
 func groupsAVX2(key *[8]uint32, flags uint32, groups []*[GroupBytes]byte, counters []uint64, cvs [][8]uint32) {
+	panic("hash16: no AVX2 in this build")
+}
+
+func blocks8AVX2(key *[8]uint32, in *[8][16]uint32, out *[8][8]uint32) {
 	panic("hash16: no AVX2 in this build")
 }

@@ -145,3 +145,61 @@ func BenchmarkGroups(b *testing.B) {
 		})
 	}
 }
+
+// TestBlocksMatchesSum16 checks Blocks against Sum16 for every count of
+// messages up to three batches and a ragged end, under every implementation.
+func TestBlocksMatchesSum16(t *testing.T) { impltest.Run(t, testBlocksMatchesSum16, "hash16") }
+
+func testBlocksMatchesSum16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var key [8]uint32
+	for w := range key {
+		key[w] = rng.Uint32()
+	}
+	for n := 0; n <= 40; n++ {
+		msgs := make([][16]uint32, n)
+		for i := range msgs {
+			for w := range msgs[i] {
+				msgs[i][w] = rng.Uint32()
+			}
+		}
+		out := make([][8]uint32, n+1) // one more: Blocks must not write it
+		out[n] = [8]uint32{1, 2, 3}
+		Blocks(&key, msgs, out)
+		if out[n] != [8]uint32{1, 2, 3} {
+			t.Fatalf("%d messages: wrote past them", n)
+		}
+		for i := range msgs {
+			var in [16][16]uint32
+			var o [8][16]uint32
+			for w, x := range msgs[i] {
+				in[w][0] = x
+			}
+			sum16Generic(&key, &in, &o)
+			for w := range 8 {
+				if out[i][w] != o[w][0] {
+					t.Fatalf("%d messages: message %d word %d: %08x, want %08x", n, i, w, out[i][w], o[w][0])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkBlocks times 16 messages under each implementation.
+func BenchmarkBlocks(b *testing.B) {
+	defer impl.Reset("hash16")
+	var key [8]uint32
+	msgs, out := make([][16]uint32, 16), make([][8]uint32, 16)
+	for _, name := range append(impl.List("hash16"), "") {
+		impl.Select("hash16", name)
+		if name == "" {
+			name = "generic"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				msgs[0][0]++
+				Blocks(&key, msgs, out)
+			}
+		})
+	}
+}
