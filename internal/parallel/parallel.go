@@ -9,12 +9,118 @@
 // for a helper that took nothing: a loop takes about as long as the calling
 // goroutine alone would at most, plus the rest of an item a helper is still
 // on.
+//
+// The helpers are long-lived goroutines that, after a loop, watch for the
+// next one for a short while (spinWait) before they sleep: a mined product
+// is a chain of short parallel phases, and a core that went to sleep between
+// two of them is a core woken again for the next (80–130 µs on the virtual
+// machines measured, longer than many phases).
 package parallel
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
+	"time"
 )
+
+// spinWait is how long a helper watches for the next loop, and a caller for
+// its helpers' last items, before sleeping.
+//
+// About half what waking a sleeping core costs on the machines measured:
+// enough to bridge the gaps between a product's phases and between the
+// products of a training step (MNIST's MLP epoch 0.93× against no spinning,
+// for 3–6 % more CPU time; 20, 50, 100 and 300 µs measured alike within the
+// noise, the CPU growing with the wait).
+const spinWait = 50 * time.Microsecond
+
+// job is one For loop.
+type job struct {
+	items    int64
+	workers  int32
+	fn       func(worker, item int)
+	next     atomic.Int64 // the next item to hand out
+	done     atomic.Int64 // items finished
+	ids      atomic.Int32 // worker ids handed to helpers so far
+	finished chan struct{}
+}
+
+// work runs items of j as worker w until none is left.
+func (j *job) work(w int) {
+	for {
+		it := j.next.Add(1) - 1
+		if it >= j.items {
+			return
+		}
+		j.fn(w, int(it))
+		if j.done.Add(1) == j.items {
+			close(j.finished)
+		}
+	}
+}
+
+// helpers is the pool of long-lived helper goroutines.
+var helpers struct {
+	mu      sync.Mutex
+	started int                 // goroutines started
+	offer   atomic.Pointer[job] // the newest loop, nil when there is none
+	asleep  atomic.Int32        // helpers blocked on wake
+	wake    chan struct{}
+}
+
+// ensureHelpers starts helpers until there are n.
+func ensureHelpers(n int) {
+	helpers.mu.Lock()
+	defer helpers.mu.Unlock()
+	if helpers.wake == nil {
+		helpers.wake = make(chan struct{}, 1024)
+	}
+	for ; helpers.started < n; helpers.started++ {
+		go helperLoop()
+	}
+}
+
+// helperLoop joins every loop on offer it has not seen, then waits for the
+// next: spinning for spinWait, then asleep until For wakes it.
+func helperLoop() {
+	var seen *job
+	for {
+		j := helpers.offer.Load()
+		if j != nil && j != seen {
+			seen = j
+			if w := j.ids.Add(1); w < j.workers {
+				j.work(int(w))
+			}
+			continue
+		}
+		if spinUntil(func() bool { return helpers.offer.Load() != j }) {
+			continue
+		}
+		helpers.asleep.Add(1)
+		if helpers.offer.Load() == j { // For offers, then counts sleepers
+			<-helpers.wake
+		}
+		helpers.asleep.Add(-1)
+	}
+}
+
+// spinUntil polls cond for up to spinWait, yielding the processor now and
+// then, and reports whether it came true.
+func spinUntil(cond func() bool) bool {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if cond() {
+			return true
+		}
+		pause()
+		if i%64 == 63 {
+			if time.Since(start) > spinWait {
+				return false
+			}
+			runtime.Gosched()
+		}
+	}
+}
 
 // For calls fn(worker, item) once for every item in [0, items), on up to
 // Workers(items) goroutines; worker, in [0, Workers(items)), tells them apart
@@ -28,25 +134,21 @@ func For(items int, fn func(worker, item int)) {
 		}
 		return
 	}
-	var next, done atomic.Int64
-	finished := make(chan struct{})
-	work := func(w int) {
-		for {
-			it := next.Add(1) - 1
-			if it >= int64(items) {
-				return
-			}
-			fn(w, int(it))
-			if done.Add(1) == int64(items) {
-				close(finished)
-			}
+	ensureHelpers(workers - 1)
+	j := &job{items: int64(items), workers: int32(workers), fn: fn, finished: make(chan struct{})}
+	helpers.offer.Store(j)
+	for n := helpers.asleep.Load(); n > 0; n-- {
+		select {
+		case helpers.wake <- struct{}{}:
+		default:
 		}
 	}
-	for w := 1; w < workers; w++ {
-		go work(w)
+	j.work(0)
+	if !spinUntil(func() bool { return j.done.Load() == j.items }) {
+		<-j.finished
 	}
-	work(0)
-	<-finished
+	// Let go of fn (and what it holds) unless a newer loop is on offer.
+	helpers.offer.CompareAndSwap(j, nil)
 }
 
 // Workers is the most goroutines For would use for items: GOMAXPROCS, or

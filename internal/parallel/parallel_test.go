@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -92,4 +93,35 @@ func TestForCallerTakesAllWhenHelpersAreLate(t *testing.T) {
 	if got := byCaller.Load(); got != items {
 		t.Fatalf("the calling goroutine took %d of %d items; a late helper took the rest", got, items)
 	}
+}
+
+// TestForConcurrentLoops runs loops from many goroutines at once, nested
+// loops among them: each newer loop replaces the one the helpers are
+// offered, and every loop must still run each of its items exactly once and
+// return only when all have run.
+func TestForConcurrentLoops(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 50 {
+				items := 1 + (g*50+round)%97
+				seen := make([]atomic.Int32, items)
+				For(items, func(_, it int) {
+					if it%31 == 0 {
+						Range(100, 1, func(lo, hi int) {}) // a loop inside a loop
+					}
+					seen[it].Add(1)
+				})
+				for i := range seen {
+					if c := seen[i].Load(); c != 1 {
+						t.Errorf("goroutine %d round %d: item %d of %d ran %d times", g, round, i, items, c)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -1,0 +1,25 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func pause()
+// Sixteen PAUSE instructions: a spinning helper's hint to the core, which
+// leaves an SMT sibling its execution units.
+TEXT ·pause(SB), NOSPLIT, $0-0
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	PAUSE
+	RET
