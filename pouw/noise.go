@@ -49,29 +49,12 @@ func denseNoiseRow(dst []int8, key, label *[32]byte, row int) {
 func denseBatches(n int) int { return (n/32 + 15) / 16 }
 
 // denseBatch fills entries [512·b, 512·b+512) of a dense factor (fewer at its
-// end) straight from the sixteen hashes' words: two words centred at once,
-// with no intermediate byte arrays.
+// end): sixteen PRF outputs of slot 0, masked and centred by hash16.Noise.
 func denseBatch(out []int8, key, label *[32]byte, b int) {
 	first := 16 * b
 	n := min(16, len(out)/32-first)
-	var words [8][16]uint32
-	prfWords(key, label, 0, uint32(first), n, &words)
-	dst := int8Bytes(out[32*first : 32*(first+n)])
-	for i := 0; i < n; i++ {
-		d := dst[32*i : 32*i+32]
-		for w := 0; w < 8; w += 2 {
-			x := uint64(words[w][i]) | uint64(words[w+1][i])<<32
-			binary.LittleEndian.PutUint64(d[4*w:], centre6(x))
-		}
-	}
-}
-
-// centre6 maps each byte x of w to (x AND 63) − 32, eight at a time: for
-// v = x AND 63, v − 32 (mod 256) is v with bit 5 cleared when bit 5 is set,
-// and v with bits 5–7 set when it is not; no carry crosses a byte.
-func centre6(w uint64) uint64 {
-	const b5, low5 = 0x2020202020202020, 0x1f1f1f1f1f1f1f1f
-	return w&low5 | (^w&b5)*7
+	kw, lw := keyWords(key), keyWords(label)
+	hash16.Noise(&kw, &lw, uint32(first)+1, out[32*first:32*(first+n)])
 }
 
 // prfBatch sets dst[i] = G(key, label, slot, first+i) for every i (at most

@@ -209,6 +209,8 @@ func avx2() string {
 	parents8AVX2(p)
 	p("")
 	blocks8AVX2(p)
+	p("")
+	noise8AVX2(p)
 	return b.String()
 }
 
@@ -295,6 +297,12 @@ func chunks8AVX2(p func(f string, a ...any)) {
 // transpose8x8 transposes the 8×8 32-bit words in Y0–Y7 (row i in Yi) and
 // stores column j to dst(j), using all sixteen registers.
 func transpose8x8(p func(f string, a ...any), dst func(j int) string) {
+	transpose8x8Then(p, dst, func(int) {})
+}
+
+// transpose8x8Then is transpose8x8 with then(y) written before each column
+// in Yy is stored.
+func transpose8x8Then(p func(f string, a ...any), dst func(j int) string, then func(y int)) {
 	for i := 0; i < 4; i++ {
 		p("\tVPUNPCKLDQ Y%d, Y%d, Y%d", 2*i+1, 2*i, 8+2*i)
 		p("\tVPUNPCKHDQ Y%d, Y%d, Y%d", 2*i+1, 2*i, 9+2*i)
@@ -311,7 +319,9 @@ func transpose8x8(p func(f string, a ...any), dst func(j int) string) {
 	for j := 0; j < 4; j++ {
 		p("\tVPERM2I128 $0x20, Y%d, Y%d, Y%d", 4+j, j, 8+j)
 		p("\tVPERM2I128 $0x31, Y%d, Y%d, Y%d", 4+j, j, 12+j)
+		then(8 + j)
 		p("\tVMOVDQU Y%d, %s", 8+j, dst(j))
+		then(12 + j)
 		p("\tVMOVDQU Y%d, %s", 12+j, dst(j+4))
 	}
 }
@@ -393,9 +403,73 @@ func blocks8AVX2(p func(f string, a ...any)) {
 	p("\tRET")
 }
 
+// noise8AVX2 writes noise8AVX2: eight outputs of the noise PRF's first slot
+// (PROTOCOL.md §4.1: message words 0 = a counter, 1–7 = 0, 8–15 = the
+// label), their bytes masked to 6 bits and centred, as the dense noise
+// factors take them. The zero words are not added at all.
+func noise8AVX2(p func(f string, a ...any)) {
+	p("DATA low6<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f")
+	p("DATA low6<>+8(SB)/8, $0x3f3f3f3f3f3f3f3f")
+	p("DATA low6<>+16(SB)/8, $0x3f3f3f3f3f3f3f3f")
+	p("DATA low6<>+24(SB)/8, $0x3f3f3f3f3f3f3f3f")
+	p("GLOBL low6<>(SB), (NOPTR+RODATA), $32")
+	p("DATA centre<>+0(SB)/8, $0x2020202020202020")
+	p("DATA centre<>+8(SB)/8, $0x2020202020202020")
+	p("DATA centre<>+16(SB)/8, $0x2020202020202020")
+	p("DATA centre<>+24(SB)/8, $0x2020202020202020")
+	p("GLOBL centre<>(SB), (NOPTR+RODATA), $32")
+	p("DATA lanes<>+0(SB)/8, $0x0000000100000000")
+	p("DATA lanes<>+8(SB)/8, $0x0000000300000002")
+	p("DATA lanes<>+16(SB)/8, $0x0000000500000004")
+	p("DATA lanes<>+24(SB)/8, $0x0000000700000006")
+	p("GLOBL lanes<>(SB), (NOPTR+RODATA), $32")
+	p("")
+	p("// func noise8AVX2(key, label *[8]uint32, counter uint32, out *[256]byte)")
+	p("// out[32i+b] = (byte b of the keyed hash of the message whose word 0 is")
+	p("// counter+i, words 8–15 label, the rest 0) AND 63, minus 32.")
+	p("TEXT ·noise8AVX2(SB), 0, $%d-32", flagFrame)
+	p("\tMOVQ key+0(FP), AX")
+	p("\tMOVQ label+8(FP), SI")
+	p("\tMOVQ out+24(FP), DI")
+	p("\tMOVL counter+16(FP), DX")
+	p("\tMOVL DX, %d(SP)", cvFrame)
+	p("\tVPBROADCASTD %d(SP), Y0", cvFrame)
+	p("\tVPADDD lanes<>(SB), Y0, Y0")
+	p("\tVMOVDQU Y0, %d(SP)", msgFrame)
+	for w := 0; w < 8; w++ {
+		p("\tVPBROADCASTD %d(SI), Y0", 4*w)
+		p("\tVMOVDQU Y0, %d(SP)", msgFrame+32*(8+w))
+	}
+	for i := 0; i < 8; i++ {
+		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
+	}
+	ivAVX2(p)
+	p("\tVPXOR Y12, Y12, Y12")
+	p("\tVPXOR Y13, Y13, Y13")
+	p("\tVPBROADCASTD consts<>+16(SB), Y14")
+	p("\tVPBROADCASTD consts<>+20(SB), Y15")
+	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	roundsAVX2(p, func(x int) string {
+		if x >= 1 && x < 8 {
+			return ""
+		}
+		return fmt.Sprintf("%d(SP)", msgFrame+32*x)
+	}, func(i int) string { return fmt.Sprintf("%d(SP)", cvFrame+32*i) })
+	for i := 0; i < 8; i++ {
+		p("\tVMOVDQU %d(SP), Y%d", cvFrame+32*i, i)
+	}
+	transpose8x8Then(p, func(j int) string { return fmt.Sprintf("%d(DI)", 32*j) }, func(y int) {
+		p("\tVPAND low6<>(SB), Y%d, Y%d", y, y)
+		p("\tVPSUBB centre<>(SB), Y%d, Y%d", y, y)
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
 // roundsAVX2 writes the seven rounds of one compression of eight lanes and
 // its output: state words 0–14 in Y0–Y14 and word 15 in its frame slot
-// (32·15(SP)) on entry, message word x at msg(x). Word i of the result,
+// (32·15(SP)) on entry, message word x at msg(x) ("" for a word known to
+// be zero, which is then not added at all). Word i of the result,
 // state word i XOR word 8+i, is stored to out(i).
 func roundsAVX2(p func(f string, a ...any), msg, out func(i int) string) {
 	// Word w lives in register reg[w], except the spilled word; the free
@@ -440,7 +514,9 @@ func roundsAVX2(p func(f string, a ...any), msg, out func(i int) string) {
 				rot, r1 = "rot8", 7
 			}
 			p("\tVPADDD Y%d, Y%d, Y%d", bb, a, a)
-			p("\tVPADDD %s, Y%d, Y%d", msg(x), a, a)
+			if m := msg(x); m != "" { // "": a zero word, nothing to add
+				p("\tVPADDD %s, Y%d, Y%d", m, a, a)
+			}
 			p("\tVPXOR Y%d, Y%d, Y%d", a, d, d)
 			p("\tVPSHUFB %s<>(SB), Y%d, Y%d", rot, d, d)
 			p("\tVPADDD Y%d, Y%d, Y%d", d, c, c)

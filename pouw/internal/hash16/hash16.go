@@ -59,6 +59,54 @@ func Blocks[M ~[16]uint32](key *[8]uint32, msgs []M, out [][8]uint32) {
 	}
 }
 
+// Noise sets out[32i+b] to byte b of Sum16's hash of the message whose
+// word 0 is counter+i, words 8–15 the label and the others zero, masked to
+// 6 bits and centred ((x AND 63) − 32), for every i < len(out)/32: the noise
+// PRF's first slot, as the dense noise factors take it (PROTOCOL.md §4.1).
+// len(out) must be a multiple of 32. With AVX2 (and no AVX-512) eight
+// hashes a call are built, hashed, transposed and centred in assembly, the
+// message's zero words not even added.
+func Noise(key, label *[8]uint32, counter uint32, out []int8) {
+	if len(out)%32 != 0 {
+		panic("hash16: Noise fills whole 32-byte outputs")
+	}
+	if hasAVX2 && !hasAVX512 {
+		for len(out) >= 256 {
+			noise8AVX2(key, label, counter, (*[256]byte)(unsafe.Pointer(&out[0])))
+			out, counter = out[256:], counter+8
+		}
+		if len(out) > 0 {
+			var tail [256]byte
+			noise8AVX2(key, label, counter, &tail)
+			for i := range out {
+				out[i] = int8(tail[i])
+			}
+		}
+		return
+	}
+	for ; len(out) > 0; counter += 16 {
+		var msgs [16][16]uint32
+		var o [8][16]uint32
+		n := min(16, len(out)/32)
+		for i := range n {
+			msgs[0][i] = counter + uint32(i)
+		}
+		for w, x := range label {
+			for i := range msgs[8+w] {
+				msgs[8+w][i] = x
+			}
+		}
+		Sum16(key, &msgs, &o)
+		for i := range n {
+			for b := range 32 {
+				x := byte(o[b/4][i] >> (8 * (b % 4)))
+				out[32*i+b] = int8(x&63) - 32
+			}
+		}
+		out = out[32*n:]
+	}
+}
+
 // GroupBytes is the length of the subtrees Groups hashes: 16 BLAKE3 chunks.
 const GroupBytes = 16 * guts.ChunkSize
 

@@ -71,3 +71,6 @@ func groupsAVX2(key *[8]uint32, flags uint32, groups []*[GroupBytes]byte, counte
 
 //go:noescape
 func blocks8AVX2(key *[8]uint32, in *[8][16]uint32, out *[8][8]uint32)
+
+//go:noescape
+func noise8AVX2(key, label *[8]uint32, counter uint32, out *[256]byte)

@@ -203,3 +203,40 @@ func BenchmarkBlocks(b *testing.B) {
 		})
 	}
 }
+
+// TestNoiseMatchesBlake3 checks Noise against the BLAKE3 library's keyed
+// hash of each message, masked and centred byte by byte, for lengths around
+// its batches of 8 and 16 hashes, under every implementation.
+func TestNoiseMatchesBlake3(t *testing.T) { impltest.Run(t, testNoiseMatchesBlake3, "hash16") }
+
+func testNoiseMatchesBlake3(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var keyB, labelB [32]byte
+	var key, label [8]uint32
+	for w := range key {
+		key[w], label[w] = rng.Uint32(), rng.Uint32()
+		binary.LittleEndian.PutUint32(keyB[4*w:], key[w])
+		binary.LittleEndian.PutUint32(labelB[4*w:], label[w])
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 17, 40} {
+		counter := uint32(1<<32 - 3) // wraps inside the first batch
+		out := make([]int8, 32*n+1)
+		out[32*n] = 99
+		Noise(&key, &label, counter, out[:32*n])
+		if out[32*n] != 99 {
+			t.Fatalf("%d outputs: wrote past them", n)
+		}
+		for i := range n {
+			var msg [64]byte
+			binary.LittleEndian.PutUint32(msg[:], counter+uint32(i))
+			copy(msg[32:], labelB[:])
+			h := blake3.New(32, keyB[:])
+			h.Write(msg[:])
+			for b, x := range h.Sum(nil) {
+				if want := int8(x&63) - 32; out[32*i+b] != want {
+					t.Fatalf("%d outputs: output %d byte %d: %d, want %d", n, i, b, out[32*i+b], want)
+				}
+			}
+		}
+	}
+}
