@@ -2,8 +2,10 @@ package pouw
 
 import (
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 
+	"github.com/usefulwork/minedmatmul/internal/parallel"
 	"github.com/usefulwork/minedmatmul/pouw/internal/vec8"
 )
 
@@ -43,9 +45,24 @@ func checkOperands(a, bt Matrix) error {
 	return bt.checkInt7("Bᵀ")
 }
 
-// checkInt7 returns ErrValueOutOfRange naming the first entry outside [−64, 64].
+// checkInt7 returns ErrValueOutOfRange naming the first entry outside
+// [−64, 64]. A large matrix is checked in pieces on all cores (the check
+// runs at memory speed, and a product's helpers are usually awake from its
+// operands' quantising); the first bad entry is the lowest found.
 func (x Matrix) checkInt7(name string) error {
-	if idx := vec8.FirstOutside(x.Data, -64, 64); idx >= 0 {
+	var first atomic.Int64
+	first.Store(-1)
+	parallel.Range(len(x.Data), 1<<18, func(lo, hi int) {
+		if i := vec8.FirstOutside(x.Data[lo:hi], -64, 64); i >= 0 {
+			for at := int64(lo + i); ; {
+				f := first.Load()
+				if f >= 0 && f <= at || first.CompareAndSwap(f, at) {
+					break
+				}
+			}
+		}
+	})
+	if idx := int(first.Load()); idx >= 0 {
 		return ruleErr(ErrValueOutOfRange, "%s[%d][%d] = %d is outside [-64, 64]", name, idx/x.Cols, idx%x.Cols, x.Data[idx])
 	}
 	return nil

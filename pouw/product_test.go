@@ -1,6 +1,7 @@
 package pouw
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -268,4 +269,24 @@ func TestTranspose(t *testing.T) {
 	x := Matrix{Rows: 2, Cols: 3, Data: []int8{1, 2, 3, 4, 5, 6}}
 	assert.Equal(t, Matrix{Rows: 3, Cols: 2, Data: []int8{1, 4, 2, 5, 3, 6}}, x.Transpose())
 	assert.Equal(t, x, x.Transpose().Transpose())
+}
+
+// A large operand is range-checked in pieces on all cores; the error still
+// names its first bad entry, wherever the others are.
+func TestCheckInt7NamesFirstBadEntry(t *testing.T) {
+	const rows, cols = 3000, 1024 // 3 MB: twelve pieces of the check
+	x := Matrix{Rows: rows, Cols: cols, Data: make([]int8, rows*cols)}
+	for _, bad := range [][]int{{2999*cols + 5}, {17, 2000 * cols}, {1500*cols + 1, 1500*cols + 2, 10 * cols}, {rows*cols - 1}} {
+		clear(x.Data)
+		first := bad[0]
+		for _, i := range bad {
+			x.Data[i] = -100
+			first = min(first, i)
+		}
+		err := x.checkInt7("A")
+		assert.Equal(t, ErrValueOutOfRange, CodeOf(err))
+		assert.ErrorContains(t, err, fmt.Sprintf("A[%d][%d] = -100", first/cols, first%cols))
+	}
+	clear(x.Data)
+	assert.NoError(t, x.checkInt7("A"))
 }
