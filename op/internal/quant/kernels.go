@@ -24,8 +24,10 @@ type laneKernels struct {
 	stoch32Pad func(dst []int8, ds int, src []float32, ss, rows, w int, inv *[16]float64, z *[16]uint64, zstep uint64)
 	// stoch32 is stochGo for float32 and 16 lanes (nil: stochGo).
 	stoch32 func(dst []int8, ds int, src []float32, ss, rows int, inv *[16]float64, z *[16]uint64, zstep uint64)
-	// tile64 is transposeTile for a whole tile (nil: transposeTile).
-	tile64 func(out []int8, os int, t *[tile * tile]int8)
+	// tile64 is transposeTile for a whole tile (nil: transposeTile), and
+	// tilePart for any part of one (nil: transposeTile).
+	tile64   func(out []int8, os int, t *[tile * tile]int8)
+	tilePart func(out []int8, os int, t *[tile * tile]int8, jw, iw int)
 	// deq dequantises a prefix of a row (dequantRow's loop) and returns its
 	// length (nil: none).
 	deq32 func(y []float32, c []int32, sb []float64, s float64, incr bool) int

@@ -32,6 +32,7 @@ var avx2Kernels = laneKernels{
 	stoch32:     stoch32AVX2,
 	stoch32Pad:  stoch32PadAVX2,
 	tile64:      tile64AVX2,
+	tilePart:    tilePartAVX2,
 	deq32:       deq32AVX2,
 	deq64:       deq64AVX2,
 	rowsMax32:   rowsMax32AVX2,
@@ -197,11 +198,33 @@ func stoch32AVX2(dst []int8, ds int, src []float32, ss, rows int, inv *[16]float
 }
 
 //go:noescape
-func transposeTile64AVX2(dst *int8, os int, src *[tile * tile]int8)
+func transposeTileAVX2(dst *int8, os int, src *[tile * tile]int8, jw, iw int)
 
 func tile64AVX2(out []int8, os int, t *[tile * tile]int8) {
 	_ = out[(tile-1)*os+tile-1]
-	transposeTile64AVX2(&out[0], os, t)
+	transposeTileAVX2(&out[0], os, t, tile, tile)
+}
+
+// tilePartAVX2 is transposeTile for any jw × iw: the part of 8-row and
+// 32-column blocks in assembly (a convolution's 32 channels make tiles of
+// 32 columns), the rest byte by byte.
+func tilePartAVX2(out []int8, os int, t *[tile * tile]int8, jw, iw int) {
+	j8, l32 := jw&^7, iw&^31
+	if j8 == 0 || l32 == 0 {
+		transposeTile(out, os, t, jw, iw)
+		return
+	}
+	_ = out[(iw-1)*os+jw-1]
+	transposeTileAVX2(&out[0], os, t, j8, l32)
+	for l := range iw {
+		j0 := j8 // rows l ≥ l32 take every source row, the others the last jw−j8
+		if l >= l32 {
+			j0 = 0
+		}
+		for j := j0; j < jw; j++ {
+			out[l*os+j] = t[j*tile+l]
+		}
+	}
 }
 
 func deq32AVX2(y []float32, c []int32, sb []float64, s float64, incr bool) int {

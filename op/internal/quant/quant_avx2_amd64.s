@@ -253,24 +253,27 @@ deq64done:
 	VPEXTRQ      $1, X0, (AX)(R11*1) \
 	LEAQ         (AX)(R9*2), AX
 
-// func transposeTile64AVX2(dst *int8, os int, src *[4096]int8)
-// dst[l·os+j] = src[j·64+l] for j, l < 64, in 16 blocks of 8 source rows ×
+// func transposeTileAVX2(dst *int8, os int, src *[4096]int8, jw, iw int)
+// dst[l·os+j] = src[j·64+l] for j < jw and l < iw, jw a positive multiple
+// of 8 and iw of 32 (a whole tile: 16 blocks), in blocks of 8 source rows ×
 // 32 columns. Three rounds of in-lane unpacks (bytes, words, dwords) turn
 // the 8 rows into 8 registers whose 128-bit lanes each hold two output rows
 // of 8 bytes: register g holds columns 2g and 2g+1 of the block's left 16
 // columns in its low lane and columns 2g+16, 2g+17 in its high lane. The
 // rounds ping-pong between Y0–Y7 and Y8–Y15, so no register is spilled.
-TEXT ·transposeTile64AVX2(SB), NOSPLIT, $0-24
+TEXT ·transposeTileAVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ os+8(FP), R9
 	MOVQ src+16(FP), SI
+	MOVQ jw+24(FP), R12
+	MOVQ iw+32(FP), R13
 	MOVQ R9, R10
 	SHLQ $4, R10        // 16 rows of dst
 	LEAQ (R10)(R9*1), R11 // 17 rows
 	XORQ DX, DX         // j0: source row of the block
 
 trrows:
-	XORQ CX, CX         // l0: 0 or 32
+	XORQ CX, CX         // l0: a multiple of 32
 
 trcols:
 	// BX = src + j0·64 + l0; AX = dst + l0·os + j0
@@ -326,10 +329,10 @@ trcols:
 	STORE8(Y14, X14)
 	STORE8(Y15, X15)
 	ADDQ $32, CX
-	CMPQ CX, $64
+	CMPQ CX, R13
 	JLT  trcols
 	ADDQ $8, DX
-	CMPQ DX, $64
+	CMPQ DX, R12
 	JLT  trrows
 	VZEROUPPER
 	RET

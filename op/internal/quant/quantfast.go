@@ -207,11 +207,14 @@ const tile = 64
 // out transposed (out[l·os+j] = buf[j·tile+l]), a whole tile with the
 // kernels' transpose when they have one.
 func flushTile(out []int8, os int, buf *[tile * tile]int8, jw, iw int) {
-	if jw == tile && iw == tile && kern().tile64 != nil {
-		kern().tile64(out, os, buf)
-		return
+	switch k := kern(); {
+	case jw == tile && iw == tile && k.tile64 != nil:
+		k.tile64(out, os, buf)
+	case k.tilePart != nil:
+		k.tilePart(out, os, buf, jw, iw)
+	default:
+		transposeTile(out, os, buf, jw, iw)
 	}
-	transposeTile(out, os, buf, jw, iw)
 }
 
 func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {

@@ -219,6 +219,21 @@ func TestTransposeTile(t *testing.T) {
 				}
 			}
 		}
+		if k.tilePart == nil {
+			return
+		}
+		for jw := 1; jw <= tile; jw++ {
+			for _, iw := range []int{1, 16, 31, 32, 33, 40, 63, 64} {
+				os := jw + 5
+				out := make([]int8, (iw-1)*os+jw)
+				k.tilePart(out, os, &buf, jw, iw)
+				for l := range iw {
+					for j := range jw {
+						require.Equal(t, buf[j*tile+l], out[l*os+j], "%s: jw %d iw %d (%d,%d)", k.name, jw, iw, l, j)
+					}
+				}
+			}
+		}
 	}, "quant")
 	for jw := 1; jw <= tile; jw++ {
 		for _, iw := range []int{1, 7, 8, 9, 16, 63, 64} {
