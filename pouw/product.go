@@ -3,6 +3,8 @@ package pouw
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/usefulwork/minedmatmul/internal/bufcache"
@@ -191,23 +193,30 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	p.Tiles = len(jackpots)
 	p.ExpectedWins = float64(p.Tiles) / expectedMACs(bigBound)
 	p.tickets = make([]tileTicket, len(jackpots))
-	// One keyed hash per tile, on all cores; proofs, rare, stay in order.
+	// One keyed hash and one comparison per tile, on all cores; the winners,
+	// rare, are proved in tile order below.
+	var mu sync.Mutex
+	var winners []int
 	parallel.Range((len(jackpots)+15)/16, 16, func(lo, hi int) {
 		t0, t1 := 16*lo, min(16*hi, len(jackpots))
 		drawTickets(jackpots[t0:t1], &sd.sA, p.tickets[t0:t1])
 		r, c := t0/len(grid.cols), t0%len(grid.cols)
 		for t := t0; t < t1; t++ {
-			p.tickets[t].rowOffset, p.tickets[t].colOffset = grid.rows[r][0], grid.cols[c][0]
+			tt := &p.tickets[t]
+			tt.rowOffset, tt.colOffset = grid.rows[r][0], grid.cols[c][0]
 			if c++; c == len(grid.cols) {
 				r, c = r+1, 0
 			}
+			if bound.wins(&tt.ticket) {
+				mu.Lock()
+				winners = append(winners, t)
+				mu.Unlock()
+			}
 		}
 	})
-	for t := range jackpots {
+	slices.Sort(winners)
+	for _, t := range winners {
 		tt := p.tickets[t]
-		if !bound.wins(&tt.ticket) {
-			continue
-		}
 		rows, cols := grid.rows[t/len(grid.cols)], grid.cols[t%len(grid.cols)]
 		plain, err := buildPlainProof(&jobKey, a, bt, cfg, rows, cols)
 		if err != nil {

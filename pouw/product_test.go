@@ -290,3 +290,20 @@ func TestCheckInt7NamesFirstBadEntry(t *testing.T) {
 	clear(x.Data)
 	assert.NoError(t, x.checkInt7("A"))
 }
+
+// When many tiles win, their tickets drawn on all cores, the wins come in
+// tile order: row by row of tiles, and along each row by column.
+func TestMineProductWinsInTileOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	a, b := randInt7(rng, 32*16, 64), randInt7(rng, 20*16, 64) // 32×20 tiles: 40 batches of tickets
+	cfg := contiguousConfig(t, 64, 32, 16, 16)
+	job := testJob(t, cfg)
+	job.Header.Bits = 0x207fffff // every tile wins
+	p, err := MineProduct(job, Local, cfg, a, b)
+	require.NoError(t, err)
+	require.True(t, p.Mined, p.Reason)
+	require.Len(t, p.Wins, 32*20)
+	for i, w := range p.Wins {
+		require.Equal(t, [2]int{16 * (i / 20), 16 * (i % 20)}, [2]int{w.RowOffset, w.ColOffset}, "win %d", i)
+	}
+}
