@@ -190,15 +190,7 @@ func avx2() string {
 	p("\tMOVQ key+0(FP), AX")
 	p("\tMOVQ msgs+8(FP), SI")
 	p("\tMOVQ out+16(FP), DI")
-	for i := 0; i < 8; i++ {
-		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
-	}
-	ivAVX2(p)
-	p("\tVPXOR Y12, Y12, Y12")
-	p("\tVPXOR Y13, Y13, Y13")
-	p("\tVPBROADCASTD consts<>+16(SB), Y14")
-	p("\tVPBROADCASTD consts<>+20(SB), Y15")
-	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	stateAVX2(p, "consts<>+20(SB)")
 	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SI)", 64*x) },
 		func(i int) string { return fmt.Sprintf("%d(DI)", 64*i) })
 	p("\tVZEROUPPER")
@@ -219,6 +211,22 @@ func ivAVX2(p func(f string, a ...any)) {
 	for i := 0; i < 4; i++ {
 		p("\tVPBROADCASTD consts<>+%d(SB), Y%d", 4*i, 8+i)
 	}
+}
+
+// stateAVX2 sets up the state of a single-block compression for roundsAVX2:
+// the key (its words at AX) in words 0–7, the IV in 8–11, counter 0, block
+// length 64, and the flags broadcast from the 32-bit operand flags into word
+// 15's frame slot.
+func stateAVX2(p func(f string, a ...any), flags string) {
+	for i := 0; i < 8; i++ {
+		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
+	}
+	ivAVX2(p)
+	p("\tVPXOR Y12, Y12, Y12")
+	p("\tVPXOR Y13, Y13, Y13")
+	p("\tVPBROADCASTD consts<>+16(SB), Y14")
+	p("\tVPBROADCASTD %s, Y15", flags)
+	p("\tVMOVDQU Y15, %d(SP)", 32*15)
 }
 
 // The frames of chunks8AVX2 and parents8AVX2: the spilled state word's slots
@@ -266,12 +274,7 @@ func chunks8AVX2(p func(f string, a ...any)) {
 	p("\tMOVQ CX, R9")
 	p("\tSHLQ $6, R9")
 	p("\tADDQ SI, R9")
-	for half := 0; half < 2; half++ {
-		for i := 0; i < 8; i++ {
-			p("\tVMOVDQU %d(R9), Y%d", 1024*i+32*half, i)
-		}
-		transpose8x8(p, func(j int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*(8*half+j)) })
-	}
+	messagesAVX2(p, "R9", 1024)
 	for i := 0; i < 8; i++ {
 		p("\tVMOVDQU %d(SP), Y%d", cvFrame+32*i, i)
 	}
@@ -292,6 +295,18 @@ func chunks8AVX2(p func(f string, a ...any)) {
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// messagesAVX2 lays out eight 64-byte blocks, lane i's at base + stride·i, in
+// the frame's message words: each half transposed 8×8 so that word w of every
+// lane is one ymm.
+func messagesAVX2(p func(f string, a ...any), base string, stride int) {
+	for half := 0; half < 2; half++ {
+		for i := 0; i < 8; i++ {
+			p("\tVMOVDQU %d(%s), Y%d", stride*i+32*half, base, i)
+		}
+		transpose8x8(p, func(j int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*(8*half+j)) })
+	}
 }
 
 // transpose8x8 transposes the 8×8 32-bit words in Y0–Y7 (row i in Yi) and
@@ -351,17 +366,9 @@ func parents8AVX2(p func(f string, a ...any)) {
 		p("\tVMOVDQU Y2, %d(SP)", msgFrame+32*w)
 		p("\tVMOVDQU Y3, %d(SP)", msgFrame+32*(8+w))
 	}
-	for i := 0; i < 8; i++ {
-		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
-	}
-	ivAVX2(p)
-	p("\tVPXOR Y12, Y12, Y12")
-	p("\tVPXOR Y13, Y13, Y13")
-	p("\tVPBROADCASTD consts<>+16(SB), Y14")
 	p("\tMOVL flags+24(FP), DX")
 	p("\tMOVL DX, %d(SP)", flagFrame)
-	p("\tVPBROADCASTD %d(SP), Y15", flagFrame)
-	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	stateAVX2(p, fmt.Sprintf("%d(SP)", flagFrame))
 	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*x) },
 		func(i int) string { return fmt.Sprintf("%d(DI)", 32*i) })
 	p("\tVZEROUPPER")
@@ -378,21 +385,8 @@ func blocks8AVX2(p func(f string, a ...any)) {
 	p("\tMOVQ key+0(FP), AX")
 	p("\tMOVQ in+8(FP), SI")
 	p("\tMOVQ out+16(FP), DI")
-	for half := 0; half < 2; half++ {
-		for i := 0; i < 8; i++ {
-			p("\tVMOVDQU %d(SI), Y%d", 64*i+32*half, i)
-		}
-		transpose8x8(p, func(j int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*(8*half+j)) })
-	}
-	for i := 0; i < 8; i++ {
-		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
-	}
-	ivAVX2(p)
-	p("\tVPXOR Y12, Y12, Y12")
-	p("\tVPXOR Y13, Y13, Y13")
-	p("\tVPBROADCASTD consts<>+16(SB), Y14")
-	p("\tVPBROADCASTD consts<>+20(SB), Y15")
-	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	messagesAVX2(p, "SI", 64)
+	stateAVX2(p, "consts<>+20(SB)")
 	roundsAVX2(p, func(x int) string { return fmt.Sprintf("%d(SP)", msgFrame+32*x) },
 		func(i int) string { return fmt.Sprintf("%d(SP)", cvFrame+32*i) })
 	for i := 0; i < 8; i++ {
@@ -440,15 +434,7 @@ func noise8AVX2(p func(f string, a ...any)) {
 		p("\tVPBROADCASTD %d(SI), Y0", 4*w)
 		p("\tVMOVDQU Y0, %d(SP)", msgFrame+32*(8+w))
 	}
-	for i := 0; i < 8; i++ {
-		p("\tVPBROADCASTD %d(AX), Y%d", 4*i, i)
-	}
-	ivAVX2(p)
-	p("\tVPXOR Y12, Y12, Y12")
-	p("\tVPXOR Y13, Y13, Y13")
-	p("\tVPBROADCASTD consts<>+16(SB), Y14")
-	p("\tVPBROADCASTD consts<>+20(SB), Y15")
-	p("\tVMOVDQU Y15, %d(SP)", 32*15)
+	stateAVX2(p, "consts<>+20(SB)")
 	roundsAVX2(p, func(x int) string {
 		if x >= 1 && x < 8 {
 			return ""
