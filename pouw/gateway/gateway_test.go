@@ -122,7 +122,11 @@ func gatewayOpts(t *testing.T) gateway.Options {
 		Backoff:        5 * time.Millisecond,
 		MaxBackoff:     20 * time.Millisecond,
 		MaxAttempts:    1000,
-		Logf:           t.Logf,
+		// The trainers find proofs at the machine's pace, which can outrun
+		// a faulty gateway's submissions for a while: only the full-queue
+		// test (which sets its own) may lose a proof to the queue.
+		QueueSize: 1 << 14,
+		Logf:      t.Logf,
 	}
 }
 
