@@ -36,6 +36,7 @@ const spinWait = 50 * time.Microsecond
 
 // job is one For loop.
 type job struct {
+	seq      uint64 // tells loops apart without holding on to them
 	items    int64
 	workers  int32
 	fn       func(worker, item int)
@@ -64,6 +65,7 @@ var helpers struct {
 	mu      sync.Mutex
 	started int                 // goroutines started
 	offer   atomic.Pointer[job] // the newest loop, nil when there is none
+	loops   atomic.Uint64       // loops offered so far
 	asleep  atomic.Int32        // helpers blocked on wake
 	wake    chan struct{}
 }
@@ -81,23 +83,25 @@ func ensureHelpers(n int) {
 }
 
 // helperLoop joins every loop on offer it has not seen, then waits for the
-// next: spinning for spinWait, then asleep until For wakes it.
+// next: spinning for spinWait, then asleep until For wakes it. It keeps
+// loops by number only: a loop, and what its fn holds, are let go of when
+// the loop ends.
 func helperLoop() {
-	var seen *job
+	var seen uint64 // the last loop joined
 	for {
-		j := helpers.offer.Load()
-		if j != nil && j != seen {
-			seen = j
+		if j := helpers.offer.Load(); j != nil && j.seq != seen {
+			seen = j.seq
 			if w := j.ids.Add(1); w < j.workers {
 				j.work(int(w))
 			}
 			continue
 		}
-		if spinUntil(func() bool { return helpers.offer.Load() != j }) {
+		news := func() bool { j := helpers.offer.Load(); return j != nil && j.seq != seen }
+		if spinUntil(news) {
 			continue
 		}
 		helpers.asleep.Add(1)
-		if helpers.offer.Load() == j { // For offers, then counts sleepers
+		if !news() { // For offers, then counts sleepers
 			<-helpers.wake
 		}
 		helpers.asleep.Add(-1)
@@ -135,7 +139,7 @@ func For(items int, fn func(worker, item int)) {
 		return
 	}
 	ensureHelpers(workers - 1)
-	j := &job{items: int64(items), workers: int32(workers), fn: fn, finished: make(chan struct{})}
+	j := &job{seq: helpers.loops.Add(1), items: int64(items), workers: int32(workers), fn: fn, finished: make(chan struct{})}
 	helpers.offer.Store(j)
 	for n := helpers.asleep.Load(); n > 0; n-- {
 		select {

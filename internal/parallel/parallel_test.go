@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestRangeCoversOnce checks that every index is visited exactly once, for
@@ -124,4 +125,31 @@ func TestForConcurrentLoops(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestForHelpersJoin checks that a helper joins every loop, whether it was
+// still watching for one or had gone to sleep: the caller's item waits for
+// the other item to start, which only a helper can do.
+func TestForHelpersJoin(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: no helper")
+	}
+	for round := range 20 {
+		var started atomic.Bool
+		For(2, func(w, _ int) {
+			if w != 0 {
+				started.Store(true)
+				return
+			}
+			for deadline := time.Now().Add(5 * time.Second); !started.Load() && time.Now().Before(deadline); {
+				runtime.Gosched()
+			}
+		})
+		if !started.Load() {
+			t.Fatalf("round %d: no helper joined the loop within 5 s", round)
+		}
+		if round%2 == 1 {
+			time.Sleep(2 * time.Millisecond) // long enough for the helpers to sleep
+		}
+	}
 }
