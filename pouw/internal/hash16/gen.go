@@ -14,7 +14,9 @@
 // operands, so the permutation is again a renaming. The same rounds compress
 // eight whole chunks at once (chunks8AVX2: each block's words transposed into
 // the frame, one chunk per lane) and eight parent nodes (parents8AVX2) for
-// the commitments' 16-chunk subtrees.
+// the commitments' 16-chunk subtrees, eight messages stored one after another
+// (blocks8AVX2: the tickets), and eight outputs of the noise PRF, centred as
+// the dense noise takes them (noise8AVX2).
 //
 // Run: go generate ./pouw/internal/hash16
 package main

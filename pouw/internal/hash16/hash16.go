@@ -6,8 +6,10 @@
 // lanes of an AVX-512 register (or 8 of an AVX2 one) holds a different
 // message instead.
 //
-// It also hashes the commitments' 16-chunk subtrees (Groups), eight chunks
-// at once on AVX2 with the same compression.
+// On AVX2 the same compression also takes its messages as callers store
+// them: the tiles' transcripts one after another (Blocks), the PRF's
+// counters for the dense noise (Noise), and the commitments' 16-chunk
+// subtrees, eight chunks at once (Groups).
 package hash16
 
 //go:generate go run gen.go
