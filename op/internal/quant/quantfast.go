@@ -204,8 +204,8 @@ func quantRowsNear32(v View[float32], out []int8, scale []float64, k *laneKernel
 const tile = 64
 
 // flushTile writes the tile in buf, jw memory rows of iw window rows, to
-// out transposed (out[l·os+j] = buf[j·tile+l]), a whole tile with the
-// kernels' transpose when they have one.
+// out transposed (out[l·os+j] = buf[j·tile+l]), with the kernels'
+// transposes of a whole tile or of a part of one when they have them.
 func flushTile(out []int8, os int, buf *[tile * tile]int8, jw, iw int) {
 	switch k := kern(); {
 	case jw == tile && iw == tile && k.tile64 != nil:

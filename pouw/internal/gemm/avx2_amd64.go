@@ -55,7 +55,8 @@ func widen(dst []int16, src []int8) {
 		return
 	}
 	widenAVX2(&dst[0], &src[0], n/32)
-	if t := len(src) - 32; n < len(src) {
+	if n < len(src) {
+		t := len(src) - 32
 		widenAVX2(&dst[t], &src[t], 1)
 	}
 }
