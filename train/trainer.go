@@ -40,8 +40,12 @@ func NewTrainer(m *Model) (*Trainer, error) {
 	t.xT = tensor.New(tensor.WithShape(m.X.Shape().Clone()...), tensor.WithBacking(t.xs))
 	t.yT = tensor.New(tensor.WithShape(t.batch, t.classes), tensor.WithBacking(t.ys))
 	// The exact subgraph leaves out gradients nobody reads, such as the
-	// input's: a third of the first layer's work otherwise.
-	t.vm = gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(roots...), gorgonia.BindDualValues(m.Learnables...))
+	// input's: a third of the first layer's work otherwise. No dual values
+	// are bound: the solver reads each gradient node's value (Node.Grad),
+	// which the compiler keeps live to the program's end, instead of a copy
+	// the machine adds it into at every step (a pass over every weight, and
+	// a second buffer as large as the weights).
+	t.vm = gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(roots...))
 	t.eval = gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(m.Output))
 	return t, nil
 }
@@ -79,8 +83,8 @@ func (t *Trainer) fill(set Dataset, idx []int) ([]int, error) {
 }
 
 // Step runs the training program on the examples idx of set (a whole
-// batch) and returns the loss; the gradients are then in the learnables'
-// dual values, for the solver.
+// batch) and returns the loss; the solver then finds the gradients through
+// the learnables (Node.Grad) until the next step.
 func (t *Trainer) Step(set Dataset, idx []int) (float64, error) {
 	if len(idx) != t.batch {
 		return 0, fmt.Errorf("train: a step takes %d examples, got %d", t.batch, len(idx))
