@@ -217,73 +217,92 @@ func flushTile(out []int8, os int, buf *[tile * tile]int8, jw, iw int) {
 	}
 }
 
+// quantColsContig quantises a window whose rows are contiguous memory
+// columns, a tile of 64 rows at a time: their maxima over every column,
+// then their rounding, 64 columns a tile, transposed into out.
 func quantColsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
-	rows, cols := v.Rows, v.Cols
 	var buf [tile * tile]int8
 	sc := new(lanes)
-	for i0 := 0; i0 < rows; i0 += tile {
-		iw := min(tile, rows-i0)
-		var maxes, invs, divs [tile]float64
-		whole := false // one 64-lane pass per memory row
-		if iw == tile {
-			m, bad, ok := tileMax(v.Data[i0:], v.ColStride, cols, sc)
-			if bad {
-				return firstBad(v)
-			}
-			maxes, whole = m, ok
+	for i0 := 0; i0 < v.Rows; i0 += tile {
+		iw := min(tile, v.Rows-i0)
+		maxes, bad := colsMax(v, i0, iw, sc)
+		if bad {
+			return firstBad(v)
 		}
-		for c := 0; c < iw && !whole; c += 16 {
-			w := min(16, iw-c)
-			m, bad := laneMax(v.Data[i0+c:], v.ColStride, cols, w, sc)
-			if bad {
-				return firstBad(v)
-			}
-			copy(maxes[c:c+w], m[:w])
-		}
-		noDiv := true
-		for l, m := range maxes[:iw] {
-			invs[l], divs[l] = factor(m)
-			noDiv = noDiv && divs[l] == 0
-		}
-		switch {
-		case rnd == nil && noDiv:
-			for j0 := 0; j0 < cols; j0 += tile {
-				jw := min(tile, cols-j0)
-				src := v.Data[j0*v.ColStride+i0:]
-				if !whole || !tileNear(buf[:], tile, src, v.ColStride, jw, &invs) {
-					for c := 0; c < iw; c += 16 {
-						bufNear(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]))
-					}
-				}
-				flushTile(out[i0*cols+j0:], cols, &buf, jw, iw)
-			}
-		case noDiv:
-			// Stochastic rounding, through the same tiles: window row
-			// i0+c+l, column j is element (i0+c+l)·cols+j, so its counter
-			// steps by Golden down a tile's memory rows.
-			for j0 := 0; j0 < cols; j0 += tile {
-				jw := min(tile, cols-j0)
-				src := v.Data[j0*v.ColStride+i0:]
-				for c := 0; c < iw; c += 16 {
-					for l := range sc.z {
-						sc.z[l] = rnd.counter((i0+c+l)*cols + j0)
-					}
-					bufStoch(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]), &sc.z, Golden)
-				}
-				flushTile(out[i0*cols+j0:], cols, &buf, jw, iw)
-			}
-		default:
-			for j := range cols {
-				col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
-				for l, x := range col {
-					i := i0 + l
-					out[i*cols+j] = quantOne(float64(x), invs[l], divs[l], i*cols+j, rnd)
-				}
-			}
-		}
+		colsRound(v, out, v.Cols, i0, iw, &maxes, rnd, &buf, sc)
 		for l, m := range maxes[:iw] {
 			scale[i0+l] = m / qmax
 		}
 	}
 	return nil
+}
+
+// colsMax returns the maxima of window rows [i0, i0+iw) (iw ≤ 64) of a
+// column-contiguous window over all its columns, and whether any of their
+// elements is NaN or ±Inf: one 64-lane pass per memory row when the rows
+// make a whole tile and the kernels have one, else 16 lanes at a time.
+func colsMax[F float32 | float64](v View[F], i0, iw int, sc *lanes) (maxes [tile]float64, bad bool) {
+	if iw == tile {
+		if m, bad, ok := tileMax(v.Data[i0:], v.ColStride, v.Cols, sc); ok {
+			return m, bad
+		}
+	}
+	for c := 0; c < iw; c += 16 {
+		w := min(16, iw-c)
+		m, b := laneMax(v.Data[i0+c:], v.ColStride, v.Cols, w, sc)
+		bad = bad || b
+		copy(maxes[c:c+w], m[:w])
+	}
+	return maxes, bad
+}
+
+// colsRound rounds window rows [i0, i0+iw) of a column-contiguous window,
+// given their maxima, into out, whose rows are os entries apart: element
+// (i, j) goes to out[i·os+j] and, rounding stochastically, draws rnd's
+// number i·os+j. os is the window's Cols, or a wider operand's when the
+// window is a band of its columns (rnd's Base then names the band's first).
+func colsRound[F float32 | float64](v View[F], out []int8, os, i0, iw int, maxes *[tile]float64, rnd *Noise, buf *[tile * tile]int8, sc *lanes) {
+	var invs, divs [tile]float64
+	noDiv := true
+	for l, m := range maxes[:iw] {
+		invs[l], divs[l] = factor(m)
+		noDiv = noDiv && divs[l] == 0
+	}
+	cols := v.Cols
+	switch {
+	case rnd == nil && noDiv:
+		for j0 := 0; j0 < cols; j0 += tile {
+			jw := min(tile, cols-j0)
+			src := v.Data[j0*v.ColStride+i0:]
+			if iw != tile || !tileNear(buf[:], tile, src, v.ColStride, jw, &invs) {
+				for c := 0; c < iw; c += 16 {
+					bufNear(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]))
+				}
+			}
+			flushTile(out[i0*os+j0:], os, buf, jw, iw)
+		}
+	case noDiv:
+		// Stochastic rounding, through the same tiles: window row i0+c+l,
+		// column j is element (i0+c+l)·os+j, so its counter steps by
+		// Golden down a tile's memory rows.
+		for j0 := 0; j0 < cols; j0 += tile {
+			jw := min(tile, cols-j0)
+			src := v.Data[j0*v.ColStride+i0:]
+			for c := 0; c < iw; c += 16 {
+				for l := range sc.z {
+					sc.z[l] = rnd.counter((i0+c+l)*os + j0)
+				}
+				bufStoch(buf[c:], tile, src[c:], v.ColStride, jw, min(16, iw-c), (*[16]float64)(invs[c:c+16]), &sc.z, Golden)
+			}
+			flushTile(out[i0*os+j0:], os, buf, jw, iw)
+		}
+	default:
+		for j := range cols {
+			col := v.Data[j*v.ColStride+i0 : j*v.ColStride+i0+iw]
+			for l, x := range col {
+				i := i0 + l
+				out[i*os+j] = quantOne(float64(x), invs[l], divs[l], i*os+j, rnd)
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -118,32 +119,7 @@ func testQuantFastMatchesReference(t *testing.T) {
 		rows, cols := sh[0], sh[1]
 		for _, l := range []layout{rowMajor, colMajor, strided2, broadcast} {
 			for _, kind := range []string{"normal", "ties", "tiny", "mixed"} {
-				fill := func(i, j int) float64 {
-					switch kind {
-					case "ties":
-						// Max 64 (or 32): x·(64/max) lands on k+0.5 exactly.
-						if j == 0 {
-							return 64 / float64(1+i%2)
-						}
-						return (float64(rng.IntN(129)-64) + 0.5) / float64(1+i%2)
-					case "tiny":
-						// Subnormal float64 maxima (64/max overflows: the
-						// dividing path) and subnormal float32 values.
-						if i%2 == 0 {
-							return float64(rng.IntN(2001)-1000) * 0x1p-1070
-						}
-						return float64(rng.IntN(2001)-1000) * 0x1p-149
-					case "mixed":
-						switch i % 4 {
-						case 0:
-							return 0 // an all-zero row
-						case 1:
-							return math.Copysign(0, -1) * float64(j%2)
-						}
-						return rng.NormFloat64() * math.Pow(2, float64(rng.IntN(40)-20))
-					}
-					return rng.NormFloat64()
-				}
+				fill := fillKind(kind, rng)
 				for _, round := range []string{"nearest", "stochastic"} {
 					var rnd *Noise
 					if round == "stochastic" {
@@ -159,6 +135,86 @@ func testQuantFastMatchesReference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// fillKind returns a window filler of one kind: "normal" values; "ties",
+// which land on k+0.5 exactly; "tiny", subnormal maxima (64/max overflows:
+// the dividing path) and subnormal float32 values; "mixed", with all-zero
+// rows, negative zeros and magnitudes across 2⁻²⁰..2²⁰.
+func fillKind(kind string, rng *rand.Rand) func(i, j int) float64 {
+	return func(i, j int) float64 {
+		switch kind {
+		case "ties":
+			// Max 64 (or 32): x·(64/max) lands on k+0.5 exactly.
+			if j == 0 {
+				return 64 / float64(1+i%2)
+			}
+			return (float64(rng.IntN(129)-64) + 0.5) / float64(1+i%2)
+		case "tiny":
+			if i%2 == 0 {
+				return float64(rng.IntN(2001)-1000) * 0x1p-1070
+			}
+			return float64(rng.IntN(2001)-1000) * 0x1p-149
+		case "mixed":
+			switch i % 4 {
+			case 0:
+				return 0 // an all-zero row
+			case 1:
+				return math.Copysign(0, -1) * float64(j%2)
+			}
+			return rng.NormFloat64() * math.Pow(2, float64(rng.IntN(40)-20))
+		}
+		return rng.NormFloat64()
+	}
+}
+
+// TestColsByBandsMatchesReference pins the column-band quantiser (windows
+// of few contiguous rows and many columns, cut between columns) to the
+// reference on every implementation, with more workers than this machine
+// may have so that the bands are cut the way a larger one cuts them:
+// ragged last bands, both roundings, and a bad value in a late band.
+func TestColsByBandsMatchesReference(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	impltest.Run(t, testColsByBandsMatchesReference, "quant")
+}
+
+func testColsByBandsMatchesReference(t *testing.T) {
+	shapes := [][2]int{{1, 70001}, {9, 9001}, {16, 5000}, {33, 2500}, {64, 1100}, {129, 600}}
+	if testing.Short() {
+		shapes = shapes[1:3]
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, sh := range shapes {
+		rows, cols := sh[0], sh[1]
+		for _, kind := range []string{"normal", "ties", "tiny", "mixed"} {
+			fill := fillKind(kind, rng)
+			for _, round := range []string{"nearest", "stochastic"} {
+				var rnd *Noise
+				if round == "stochastic" {
+					rnd = &Noise{Key: rng.Uint64(), Base: rng.IntN(1000)}
+				}
+				name := fmt.Sprintf("%dx%d/%s/%s", rows, cols, kind, round)
+				t.Run(name+"/f32", func(t *testing.T) {
+					compareQuant(t, window[float32](colMajor, rows, cols, 3, fill), rnd)
+				})
+				t.Run(name+"/f64", func(t *testing.T) {
+					compareQuant(t, window[float64](colMajor, rows, cols, 3, fill), rnd)
+				})
+			}
+		}
+		bi, bj := rng.IntN(rows), cols-1-rng.IntN(cols/4)
+		t.Run(fmt.Sprintf("%dx%d/nan", rows, cols), func(t *testing.T) {
+			v := window[float32](colMajor, rows, cols, 1, func(i, j int) float64 {
+				if i == bi && j == bj {
+					return math.NaN()
+				}
+				return rng.NormFloat64()
+			})
+			compareQuant(t, v, nil)
+			err := Rows(v, make([]int8, rows*cols), make([]float64, rows), nil)
+			require.EqualError(t, err, (&BadValueError{Row: bi, Col: bj, Value: math.NaN()}).Error())
+		})
 	}
 }
 

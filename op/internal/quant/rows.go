@@ -36,12 +36,19 @@ func Rows[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Nois
 	if quantUse == implRef {
 		part = quantPart[F]
 	}
-	// A window whose columns are contiguous is quantised 16 rows (lanes) at
-	// a time: cut it only between groups of 16, or a part's ragged group
-	// runs lane by lane.
+	// A window whose columns are contiguous is quantised a tile of 64 rows
+	// (or, below that, 16 rows) at a time: cut it only between tiles, or
+	// its parts run the narrower kernels. One with too few tiles to share
+	// out is cut between columns instead.
 	align := 1
 	if v.ColStride != 1 && v.RowStride == 1 {
 		align = 16
+		if v.Rows >= tile {
+			align = tile
+		}
+		if quantUse == implFast && (v.Rows+tile-1)/tile < parallel.Workers(v.Rows*v.Cols/parallelMin) {
+			return colsByBands(v, out, scale, rnd)
+		}
 	}
 	groups := (v.Rows + align - 1) / align
 	var mu sync.Mutex
@@ -86,3 +93,57 @@ const (
 // quantUse is the quantiser in use; tests switch it (never in parallel).
 // Which lane kernels the fast one runs is package impl's choice (kern).
 var quantUse = implFast
+
+// colsByBands is Rows for a column-contiguous window of few rows and many
+// columns (a convolution's 16 channels over a batch of images), cut into
+// bands of columns for the cores: the bands' maxima first, combined, then
+// each band rounded with the whole rows' multipliers. Every element gets
+// what quantColsContig gives it.
+func colsByBands[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
+	bands := (v.Cols + tile - 1) / tile
+	grain := max(1, parallelMin/(tile*v.Rows))
+	band := func(lo, hi int) View[F] {
+		b := v
+		b.Data = v.Data[lo*tile*v.ColStride:]
+		b.Cols = min(hi*tile, v.Cols) - lo*tile
+		return b
+	}
+	maxes := make([]float64, v.Rows)
+	var mu sync.Mutex
+	bad := false
+	parallel.Range(bands, grain, func(lo, hi int) {
+		b, sc := band(lo, hi), new(lanes)
+		for i0 := 0; i0 < v.Rows; i0 += tile {
+			iw := min(tile, v.Rows-i0)
+			m, isBad := colsMax(b, i0, iw, sc)
+			mu.Lock()
+			bad = bad || isBad
+			for l, x := range m[:iw] {
+				maxes[i0+l] = max(maxes[i0+l], x)
+			}
+			mu.Unlock()
+		}
+	})
+	if bad {
+		return firstBad(v)
+	}
+	parallel.Range(bands, grain, func(lo, hi int) {
+		b, sc := band(lo, hi), new(lanes)
+		j0 := lo * tile
+		r := rnd
+		if rnd != nil {
+			r = &Noise{Key: rnd.Key, Base: rnd.Base + j0}
+		}
+		var buf [tile * tile]int8
+		for i0 := 0; i0 < v.Rows; i0 += tile {
+			iw := min(tile, v.Rows-i0)
+			var m [tile]float64
+			copy(m[:iw], maxes[i0:i0+iw])
+			colsRound(b, out[j0:], v.Cols, i0, iw, &m, r, &buf, sc)
+		}
+	})
+	for i, m := range maxes {
+		scale[i] = m / qmax
+	}
+	return nil
+}
