@@ -98,9 +98,9 @@ func quantPartFast[F float32 | float64](v View[F], out []int8, scale []float64, 
 }
 
 func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64, rnd *Noise) error {
-	if k := kern(); rnd == nil && v.Cols >= 16 && k.rowsNear32 != nil {
+	if k := kern(); v.Cols >= 16 && k.rowsMax32 != nil && (rnd != nil || k.rowsNear32 != nil) {
 		if v32, ok := any(v).(View[float32]); ok {
-			return quantRowsNear32(v32, out, scale, k)
+			return quantRows32(v32, out, scale, rnd, k)
 		}
 	}
 	cols := v.Cols
@@ -127,21 +127,8 @@ func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64
 			if t := cols - 16*n; t > 0 {
 				laneNear(o[16*n:], 0, row[16*n:], 0, 1, t, &sc.inv)
 			}
-		case div == 0: // stochastic rounding
-			// Element j of the row is element i·cols+j of the window: its
-			// counter steps by Golden, a group of 16 by 16·Golden.
-			for l := range sc.inv {
-				sc.inv[l] = inv
-				sc.z[l] = rnd.counter(i*cols + l)
-			}
-			step := uint64(Golden)
-			laneStoch(o, 16, row, 16, n, 16, &sc.inv, &sc.z, 16*step)
-			if t := cols - 16*n; t > 0 {
-				for l := range sc.z {
-					sc.z[l] = rnd.counter(i*cols + 16*n + l)
-				}
-				stochGo(o[16*n:], 0, row[16*n:], 0, 1, t, &sc.inv, &sc.z, 0)
-			}
+		case div == 0:
+			stochRow(o, row, inv, i*cols, rnd, sc)
 		default:
 			for j, x := range row {
 				o[j] = quantOne(float64(x), inv, div, i*cols+j, rnd)
@@ -152,19 +139,40 @@ func quantRowsContig[F float32 | float64](v View[F], out []int8, scale []float64
 	return nil
 }
 
-// rowBlock is how many rows quantRowsNear32 takes at a time: their maxima
-// and multipliers stay on the stack.
+// stochRow rounds one row stochastically with multiplier inv: element j
+// is element base+j of the window, so its counter steps by Golden, a group
+// of 16 by 16·Golden.
+func stochRow[F float32 | float64](o []int8, row []F, inv float64, base int, rnd *Noise, sc *lanes) {
+	n := len(row) / 16
+	for l := range sc.inv {
+		sc.inv[l] = inv
+		sc.z[l] = rnd.counter(base + l)
+	}
+	step := uint64(Golden)
+	laneStoch(o, 16, row, 16, n, 16, &sc.inv, &sc.z, 16*step)
+	if t := len(row) - 16*n; t > 0 {
+		for l := range sc.z {
+			sc.z[l] = rnd.counter(base + 16*n + l)
+		}
+		stochGo(o[16*n:], 0, row[16*n:], 0, 1, t, &sc.inv, &sc.z, 0)
+	}
+}
+
+// rowBlock is how many rows quantRows32 takes at a time: their maxima and
+// multipliers stay on the stack.
 const rowBlock = 64
 
-// quantRowsNear32 is quantRowsContig's rounding to nearest for float32 rows
-// of at least 16 entries, through the whole-row kernels: two calls a block
-// of rows instead of several a row, with the same maxima, multipliers and
-// roundings. A row's last cols mod 16 entries, and a row whose multiplier
-// would overflow, are done here in Go.
-func quantRowsNear32(v View[float32], out []int8, scale []float64, k *laneKernels) error {
+// quantRows32 is quantRowsContig for float32 rows of at least 16 entries,
+// through the whole-row kernels: the maxima of a block of rows in one call,
+// and, rounding to nearest, their rounding in another, instead of several
+// calls a row; the same maxima, multipliers and roundings. A row's last
+// cols mod 16 entries, stochastic rows, and a row whose multiplier would
+// overflow, are done a row at a time.
+func quantRows32(v View[float32], out []int8, scale []float64, rnd *Noise, k *laneKernels) error {
 	cols, groups := v.Cols, v.Cols/16
 	var bits [rowBlock]uint32
 	var invs, divs [rowBlock]float64
+	sc := new(lanes)
 	for i0 := 0; i0 < v.Rows; i0 += rowBlock {
 		h := min(rowBlock, v.Rows-i0)
 		src, o := v.Data[i0*v.RowStride:], out[i0*cols:]
@@ -181,17 +189,22 @@ func quantRowsNear32(v View[float32], out []int8, scale []float64, k *laneKernel
 			invs[i], divs[i] = factor(m)
 			scale[i0+i] = m / qmax
 		}
-		k.rowsNear32(o, cols, src, v.RowStride, groups, invs[:h])
+		if rnd == nil {
+			k.rowsNear32(o, cols, src, v.RowStride, groups, invs[:h])
+		}
 		for i := range h {
 			row, oi := src[i*v.RowStride:i*v.RowStride+cols], o[i*cols:(i+1)*cols]
-			if divs[i] != 0 {
+			switch {
+			case divs[i] != 0:
 				for j, x := range row {
-					oi[j] = quantOne(float64(x), 0, divs[i], (i0+i)*cols+j, nil)
+					oi[j] = quantOne(float64(x), 0, divs[i], (i0+i)*cols+j, rnd)
 				}
-				continue
-			}
-			for j := 16 * groups; j < cols; j++ {
-				oi[j] = nearest(float64(row[j]), invs[i])
+			case rnd != nil:
+				stochRow(oi, row, invs[i], (i0+i)*cols, rnd, sc)
+			default:
+				for j := 16 * groups; j < cols; j++ {
+					oi[j] = nearest(float64(row[j]), invs[i])
+				}
 			}
 		}
 	}
