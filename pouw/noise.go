@@ -130,7 +130,9 @@ func addNoiseRow(dst, src, f []int8, pairs []noisePair) {
 
 // noisyRows sets dst (rows×k) to src plus the noise f·E (§4.3): row i is
 // src[i] + f[i][first(l)] − f[i][second(l)], formed with byte table look-ups
-// (64 entries per instruction with AVX-512 VBMI) on all cores.
+// (64 entries per instruction with AVX-512 VBMI) on all cores: in blocks of
+// rows, or, for fewer blocks than cores (a convolution's 16 channels over
+// 78400 positions), in pieces of k.
 func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 	if r > 128 { // beyond the byte look-up kernel: plain Go
 		parallel.Range(rows, 16, func(lo, hi int) {
@@ -141,6 +143,18 @@ func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 		return
 	}
 	first, second := make([]uint8, k), make([]uint8, k)
+	if w := parallel.Workers(k / noisePieceCols); (rows+15)/16 < w {
+		parallel.For(w, func(_, piece int) {
+			l0, l1 := piece*k/w, (piece+1)*k/w
+			for l, p := range pairs[l0:l1] {
+				first[l0+l], second[l0+l] = uint8(p.first), uint8(p.second)
+			}
+			for i := range rows {
+				vec8.AddPairs(dst[i*k+l0:i*k+l1], src[i*k+l0:i*k+l1], f[i*r:(i+1)*r], first[l0:l1], second[l0:l1])
+			}
+		})
+		return
+	}
 	for l, p := range pairs[:k] {
 		first[l], second[l] = uint8(p.first), uint8(p.second)
 	}
@@ -148,6 +162,9 @@ func noisyRows(dst, src []int8, f []int8, pairs []noisePair, rows, k, r int) {
 		vec8.AddPairsRows(dst[lo*k:hi*k], src[lo*k:hi*k], f[lo*r:hi*r], r, first, second, hi-lo)
 	})
 }
+
+// noisePieceCols is the fewest entries of k worth a piece of their own.
+const noisePieceCols = 8192
 
 // operands recycles the noisy operands between products: they are as large
 // as the inputs and live only during MineProduct.

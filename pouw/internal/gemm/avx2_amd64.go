@@ -181,7 +181,7 @@ func (x *avx2Call) packB(dstp []int16, pj int, wide []int16) {
 	}
 	// As uint32, one word per (step, column).
 	words := unsafe.Slice((*uint32)(unsafe.Pointer(&dstp[0])), len(dstp)/2)
-	packPanel(words, x.bt[j0*p.k:], w, p.k, wide)
+	packPanel(words, x.bt[j0*p.k:], w, p.k, p.k, wide)
 	if p.q == 0 {
 		return
 	}
@@ -255,23 +255,24 @@ func (x *avx2Call) panel(s *avx2Scratch, sa []int16, pi int, bp []int16, pj int)
 	}
 }
 
-// packPanel lays out rows [0, w) of src (rows of k int8, w ≤ 16) as a
-// packed panel: per pair step s < ⌈k/2⌉, 16 words, word c holding entries
-// 2s and 2s+1 of row c as int16 (an odd k's last pair padded with 0), and
-// the words of rows c ≥ w zero. A full panel is widened and transposed 8×8
-// words at a time straight from src; a narrower one is widened into wide
-// (16·(k+1) int16 at least), zero rows after it, and transposed from there.
-// The last pairs that do not fill a block of 8 go one word at a time.
-func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
+// packPanel lays out rows [0, w) of src (k int8 each, rows stride apart,
+// w ≤ 16) as a packed panel: per pair step s < ⌈k/2⌉, 16 words, word c
+// holding entries 2s and 2s+1 of row c as int16 (an odd k's last pair
+// padded with 0), and the words of rows c ≥ w zero. A full panel is
+// widened and transposed 8×8 words at a time straight from src; a narrower
+// one is widened into wide (16·(k+1) int16 at least), zero rows after it,
+// and transposed from there. The last pairs that do not fill a block of 8
+// go one word at a time.
+func packPanel(words []uint32, src []int8, w, k, stride int, wide []int16) {
 	steps := (k + 1) / 2
 	if w == 16 {
 		blocks := k / 16
 		if blocks > 0 {
-			packPairsAVX2(&words[0], &src[0], k, blocks)
-			packPairsAVX2(&words[8], &src[8*k], k, blocks)
+			packPairsAVX2(&words[0], &src[0], stride, blocks)
+			packPairsAVX2(&words[8], &src[8*stride], stride, blocks)
 		}
 		for c := 0; c < 16; c++ {
-			row := src[c*k : (c+1)*k]
+			row := src[c*stride : c*stride+k]
 			for s := 8 * blocks; s < steps; s++ {
 				var hi int8
 				if 2*s+1 < k {
@@ -284,7 +285,7 @@ func packPanel(words []uint32, src []int8, w, k int, wide []int16) {
 	}
 	k2 := 2 * steps
 	for c := 0; c < w; c++ {
-		widen(wide[c*k2:(c+1)*k2], src[c*k:(c+1)*k])
+		widen(wide[c*k2:(c+1)*k2], src[c*stride:c*stride+k])
 		clear(wide[c*k2+k : (c+1)*k2])
 	}
 	clear(wide[w*k2 : 16*k2])
@@ -333,7 +334,10 @@ func int16Columns(idx []uint16, r int) bool {
 // sparseMulAVX2 is SparseMul on packed 16-row panels: for each pair step,
 // VPMADDWD against (1, 0) and (0, 1) splits the panel's words into the two
 // entries' 16-row columns as int32, which are added into and subtracted
-// from their columns of a r×16 accumulator in L1 (sparseAccAVX2).
+// from their columns of a r×16 accumulator in L1 (sparseAccAVX2). A short
+// A (fewer panels than cores: a convolution's 16 channels over 78400
+// positions) is also cut along k, each piece's sums added up after: int32
+// addition wraps, so any order gives the same bits.
 func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 	k2 := (k + 1) &^ 1
 	steps := k2 / 2
@@ -343,17 +347,28 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		pidx = append(append(make([]uint16, 0, 2*k2), idx[:2*k]...), 0, 1)
 	}
 	// Columns that fit int16 (almost always: a column sums about 2k/r
-	// entries) take the int16 accumulators, half the memory traffic.
+	// entries) take the int16 accumulators, half the memory traffic. A
+	// piece of k sums fewer entries than the whole.
 	narrow := int16Columns(pidx, r)
+	blocks := (m + 15) / 16
+	pieces := 1
+	if w := parallel.Workers(steps / sparsePieceSteps); blocks < w {
+		pieces = w
+	}
+	// Each piece's sums, when there are several: m×r a piece.
+	var sums []int32
+	if pieces > 1 {
+		sums = scratchAcc.Get(pieces * m * r)
+		defer scratchAcc.Put(sums)
+	}
 	type scratch struct {
 		words []uint32
 		wide  []int16
 		acc   []int32
 		acc16 []int16
 	}
-	blocks := (m + 15) / 16
-	scr := make([]scratch, parallel.Workers(blocks))
-	parallel.For(blocks, func(w, block int) {
+	scr := make([]scratch, parallel.Workers(blocks*pieces))
+	parallel.For(blocks*pieces, func(w, item int) {
 		s := &scr[w]
 		if s.words == nil {
 			s.words, s.wide = scratch32.Get(16*steps), scratch16.Get(16*k2)
@@ -363,30 +378,36 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 				s.acc = scratchAcc.Get(16 * r)
 			}
 		}
+		block, piece := item/pieces, item%pieces
+		s0, s1 := piece*steps/pieces, (piece+1)*steps/pieces
 		i0 := 16 * block
 		h := min(16, m-i0)
-		packPanel(s.words, a[i0*k:], h, k, s.wide)
+		out := dst[i0*r:]
+		if pieces > 1 {
+			out = sums[(piece*m+i0)*r:]
+		}
+		packPanel(s.words, a[i0*k+2*s0:], h, min(2*s1, k)-2*s0, k, s.wide)
 		if narrow {
 			clear(s.acc16)
-			sparseAcc16AVX2(&s.words[0], steps, &pidx[0], &s.acc16[0])
+			sparseAcc16AVX2(&s.words[0], s1-s0, &pidx[4*s0], &s.acc16[0])
 			if h == 16 && r%8 == 0 {
-				unpackAcc16AVX2(&dst[i0*r], r, &s.acc16[0], r/8)
+				unpackAcc16AVX2(&out[0], r, &s.acc16[0], r/8)
 				return
 			}
 			for c := 0; c < h; c++ {
-				out, row := dst[(i0+c)*r:(i0+c+1)*r], acc16Row[c]
-				for f := range out {
-					out[f] = int32(s.acc16[16*f+row])
+				o, row := out[c*r:(c+1)*r], acc16Row[c]
+				for f := range o {
+					o[f] = int32(s.acc16[16*f+row])
 				}
 			}
 			return
 		}
 		clear(s.acc)
-		sparseAccAVX2(&s.words[0], steps, &pidx[0], &s.acc[0])
+		sparseAccAVX2(&s.words[0], s1-s0, &pidx[4*s0], &s.acc[0])
 		for c := 0; c < h; c++ {
-			out := dst[(i0+c)*r : (i0+c+1)*r]
-			for f := range out {
-				out[f] = s.acc[16*f+c]
+			o := out[c*r : (c+1)*r]
+			for f := range o {
+				o[f] = s.acc[16*f+c]
 			}
 		}
 	})
@@ -396,4 +417,15 @@ func sparseMulAVX2(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 		scratchAcc.Put(s.acc)
 		scratch16.Put(s.acc16)
 	}
+	if pieces > 1 {
+		copy(dst[:m*r], sums[:m*r])
+		for piece := 1; piece < pieces; piece++ {
+			for i, v := range sums[piece*m*r : (piece+1)*m*r] {
+				dst[i] += v
+			}
+		}
+	}
 }
+
+// sparsePieceSteps is the fewest pair steps worth a piece of k of its own.
+const sparsePieceSteps = 4096

@@ -225,6 +225,39 @@ func TestSparseMulMatchesReference(t *testing.T) {
 	}, "gemm")
 }
 
+// TestSparseMulLongK checks SparseMul on operands of few rows and long k,
+// which it cuts along k as well (more workers forced than this machine may
+// have), against the sparse sums entry by entry: odd k, a single row, a
+// ragged panel, and columns that fit int16 (r = 512) and that do not.
+func TestSparseMulLongK(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	impltest.Run(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(6, 6))
+		for _, c := range []struct{ m, k, r int }{{1, 33001, 32}, {9, 20000, 32}, {16, 40000, 512}, {17, 33000, 128}, {40, 20001, 32}} {
+			a := randInt8(rng, c.m*c.k, false)
+			idx := make([]uint16, 2*c.k)
+			for l := 0; l < c.k; l++ {
+				f := rng.IntN(c.r)
+				s := (f + 1 + rng.IntN(c.r-1)) % c.r
+				idx[2*l], idx[2*l+1] = uint16(f), uint16(s)
+			}
+			want := make([]int32, c.m*c.r)
+			for i := 0; i < c.m; i++ {
+				for l := 0; l < c.k; l++ {
+					want[i*c.r+int(idx[2*l])] += int32(a[i*c.k+l])
+					want[i*c.r+int(idx[2*l+1])] -= int32(a[i*c.k+l])
+				}
+			}
+			got := make([]int32, c.m*c.r)
+			poisonScratch()
+			SparseMul(got, a, c.m, c.k, idx, c.r)
+			if !slices.Equal(want, got) {
+				t.Fatalf("m=%d k=%d r=%d: the sums differ", c.m, c.k, c.r)
+			}
+		}
+	}, "gemm")
+}
+
 // TestSparseMulColumnSums checks the largest column sums: 255, 256 and 257
 // entries of −128 (and of 127) added into one column, or subtracted from it,
 // around the most an int16 sum could hold (the AVX2 path sums in int16 when

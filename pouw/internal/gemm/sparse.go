@@ -2,6 +2,8 @@ package gemm
 
 import (
 	"fmt"
+	"math"
+	"sync/atomic"
 
 	"github.com/usefulwork/minedmatmul/internal/parallel"
 )
@@ -22,16 +24,35 @@ func SparseMul(dst []int32, a []int8, m, k int, idx []uint16, r int) {
 	if len(dst) < m*r || len(a) < m*k || len(idx) < 2*k {
 		panic("gemm: slice too short for the sparse product")
 	}
-	for l, f := range idx[:2*k] {
-		if int(f) >= r || l%2 == 1 && f == idx[l-1] {
-			panic(fmt.Sprintf("gemm: bad sparse factor entry %d (r=%d)", l/2, r))
-		}
+	if l := firstBadPair(idx[:2*k], r); l >= 0 {
+		panic(fmt.Sprintf("gemm: bad sparse factor entry %d (r=%d)", l, r))
 	}
 	if hasAVX2 && k > 0 {
 		sparseMulAVX2(dst, a, m, k, idx, r)
 		return
 	}
 	sparseMulGeneric(dst, a, m, k, idx, r)
+}
+
+// firstBadPair returns the first l whose columns idx[2l] and idx[2l+1] are
+// equal or not below r, or −1: on all cores for a long k, whose check would
+// otherwise take as long as the product of a short A.
+func firstBadPair(idx []uint16, r int) int {
+	var first atomic.Int64
+	first.Store(math.MaxInt64)
+	parallel.Range(len(idx)/2, 1<<14, func(lo, hi int) {
+		for l := lo; l < hi; l++ {
+			if f, g := idx[2*l], idx[2*l+1]; int(max(f, g)) >= r || f == g {
+				for old := first.Load(); int64(l) < old && !first.CompareAndSwap(old, int64(l)); old = first.Load() {
+				}
+				return
+			}
+		}
+	})
+	if l := first.Load(); l != math.MaxInt64 {
+		return int(l)
+	}
+	return -1
 }
 
 // sparseMulGeneric is SparseMul one row and one entry at a time.
