@@ -119,22 +119,26 @@ func testQuantFastMatchesReference(t *testing.T) {
 		rows, cols := sh[0], sh[1]
 		for _, l := range []layout{rowMajor, colMajor, strided2, broadcast} {
 			for _, kind := range []string{"normal", "ties", "tiny", "mixed"} {
-				fill := fillKind(kind, rng)
-				for _, round := range []string{"nearest", "stochastic"} {
-					var rnd *Noise
-					if round == "stochastic" {
-						rnd = &Noise{Key: rng.Uint64(), Base: rng.IntN(1000)}
-					}
-					name := fmt.Sprintf("%dx%d/%v/%s/%s", rows, cols, l, kind, round)
-					t.Run(name+"/f32", func(t *testing.T) {
-						compareQuant(t, window[float32](l, rows, cols, 3, fill), rnd)
-					})
-					t.Run(name+"/f64", func(t *testing.T) {
-						compareQuant(t, window[float64](l, rows, cols, 3, fill), rnd)
-					})
-				}
+				compareEveryWay(t, rng, l, rows, cols, fillKind(kind, rng), fmt.Sprintf("%dx%d/%v/%s", rows, cols, l, kind))
 			}
 		}
+	}
+}
+
+// compareEveryWay runs compareQuant on windows of layout l filled by fill,
+// in both dtypes and with both roundings (a fresh stream for stochastic).
+func compareEveryWay(t *testing.T, rng *rand.Rand, l layout, rows, cols int, fill func(i, j int) float64, name string) {
+	for _, round := range []string{"nearest", "stochastic"} {
+		var rnd *Noise
+		if round == "stochastic" {
+			rnd = &Noise{Key: rng.Uint64(), Base: rng.IntN(1000)}
+		}
+		t.Run(name+"/"+round+"/f32", func(t *testing.T) {
+			compareQuant(t, window[float32](l, rows, cols, 3, fill), rnd)
+		})
+		t.Run(name+"/"+round+"/f64", func(t *testing.T) {
+			compareQuant(t, window[float64](l, rows, cols, 3, fill), rnd)
+		})
 	}
 }
 
@@ -188,20 +192,7 @@ func testColsByBandsMatchesReference(t *testing.T) {
 	for _, sh := range shapes {
 		rows, cols := sh[0], sh[1]
 		for _, kind := range []string{"normal", "ties", "tiny", "mixed"} {
-			fill := fillKind(kind, rng)
-			for _, round := range []string{"nearest", "stochastic"} {
-				var rnd *Noise
-				if round == "stochastic" {
-					rnd = &Noise{Key: rng.Uint64(), Base: rng.IntN(1000)}
-				}
-				name := fmt.Sprintf("%dx%d/%s/%s", rows, cols, kind, round)
-				t.Run(name+"/f32", func(t *testing.T) {
-					compareQuant(t, window[float32](colMajor, rows, cols, 3, fill), rnd)
-				})
-				t.Run(name+"/f64", func(t *testing.T) {
-					compareQuant(t, window[float64](colMajor, rows, cols, 3, fill), rnd)
-				})
-			}
+			compareEveryWay(t, rng, colMajor, rows, cols, fillKind(kind, rng), fmt.Sprintf("%dx%d/%s", rows, cols, kind))
 		}
 		bi, bj := rng.IntN(rows), cols-1-rng.IntN(cols/4)
 		t.Run(fmt.Sprintf("%dx%d/nan", rows, cols), func(t *testing.T) {
