@@ -170,6 +170,7 @@ type Result struct {
 	Thin                                  time.Duration // the denoising operands' two thin products, the dense way, through pouw.Multiply
 	Wide                                  time.Duration // pouw.Multiply of m×(k+2r)×n: the fused GEMM's MACs, no transcript
 	WideExtra, Quantise                   time.Duration // medians of the rounds' own Wide − Kernel and Op − Mined
+	Bridge, Graph                         time.Duration // medians of the rounds' own Direct − Mined and Op − Direct
 	KernelSpread                          float64       // (slowest − fastest kernel round) / median: the noise of any difference
 	Per                                   []Round       // every kept round's own figures
 	Attempts, Clean                       int           // rounds run, and those under -maxforeign
@@ -182,8 +183,11 @@ type Result struct {
 // Round is what one round measured of a row.
 type Round struct {
 	Stock, Kernel, Unmined, Mined, Op, Thin, Wide time.Duration // Stock is 0 when skipped
-	Phases                                        pouw.Phases
-	Rates                                         Rates
+	// Direct is the op outside a graph: UsePreallocDo into an output kept
+	// from round to round, as a graph that is not reset between runs would.
+	Direct time.Duration
+	Phases pouw.Phases
+	Rates  Rates
 	// Foreign is the share of the machine's CPU time that other processes
 	// (and the hypervisor's steal) took during the round; -1 where unknown.
 	Foreign float64
@@ -262,6 +266,10 @@ func measureRow(row Row, miner *pouw.Miner, rounds int, o Options) (Result, erro
 	if err != nil {
 		return res, fmt.Errorf("op graph: %w", err)
 	}
+	direct, err := newDirectRun(s, xs, ws, miner)
+	if err != nil {
+		return res, fmt.Errorf("op outside a graph: %w", err)
+	}
 
 	// Int7 operands for the kernel and MineProduct.
 	a, bt := int7Operands(s)
@@ -321,6 +329,7 @@ func measureRow(row Row, miner *pouw.Miner, rounds int, o Options) (Result, erro
 		})
 		rd.Phases = scalePhases(sum, runs)
 		rd.Op = timeIt(o.Min, func() { check(mined()) })
+		rd.Direct = timeIt(o.Min, func() { check(direct()) })
 		rd.Thin = timeIt(o.Min, func() {
 			_, err := pouw.Multiply(thinA, a, sparse)
 			check(err)
@@ -360,6 +369,8 @@ func measureRow(row Row, miner *pouw.Miner, rounds int, o Options) (Result, erro
 	res.Wide = median(col(func(r Round) time.Duration { return r.Wide }))
 	res.WideExtra = medianDiff(col(func(r Round) time.Duration { return r.Wide }), tKernel)
 	res.Quantise = medianDiff(tOp, tMined)
+	tDirect := col(func(r Round) time.Duration { return r.Direct })
+	res.Bridge, res.Graph = medianDiff(tDirect, tMined), medianDiff(tOp, tDirect)
 	res.MinedPerUnmined = medianRatio(tMined, tUnmined)
 	res.MinedPerKernel = medianRatio(tMined, tKernel)
 	if withStock {
@@ -414,6 +425,24 @@ func newGraphRun(s Shape, xs, ws []float32, mul func(x, w *gorgonia.Node) (*gorg
 	return func() error {
 		defer vm.Reset()
 		return vm.RunAll()
+	}, nil
+}
+
+// newDirectRun returns a function that runs the mined op on xs and ws
+// (float32, row-major) outside any graph, into an output it keeps: the
+// op's own work (quantising, the mined product, dequantising) without the
+// graph's run (allocating a fresh output each run, the VM).
+func newDirectRun(s Shape, xs, ws []float32, miner *pouw.Miner) (func() error, error) {
+	o, err := op.New(miner, op.MatMul, false, false)
+	if err != nil {
+		return nil, err
+	}
+	x := tensor.New(tensor.WithShape(s.M, s.K), tensor.WithBacking(slices.Clone(xs)))
+	w := tensor.New(tensor.WithShape(s.K, s.N), tensor.WithBacking(slices.Clone(ws)))
+	y := tensor.New(tensor.WithShape(s.M, s.N), tensor.Of(tensor.Float32))
+	return func() error {
+		_, err := o.UsePreallocDo(y, x, w)
+		return err
 	}, nil
 }
 
