@@ -18,7 +18,9 @@
 //     its phase breakdown, writing into one reused output as the op and a
 //     training loop do;
 //   - op: the mined float path, op.Mul in the same kind of graph as stock
-//     (quantise, mine, dequantise);
+//     (quantise, mine, dequantise), and the same op outside any graph,
+//     writing into an output it keeps, which splits the op's cost beyond
+//     the mined product into its own and the graph's run;
 //   - this CPU's ceilings (package peak, pouw.CommitmentRoot, a parallel
 //     copy), from which each phase's floor is computed (floor.go);
 //   - the time to verify one plain proof.
