@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -134,4 +135,46 @@ func TestRunWarnsOfStockProducts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out.String(), "3 stock product node(s), never mined")
 	assert.Zero(t, miner.Stats().Products)
+}
+
+// TestSharedGradients trains a model whose two learnables share their
+// gradient node (logits = x·(w1 + w2): Gorgonia's addition hands both the
+// same one), which a solver zeroes after stepping the first: each must
+// still be stepped with the whole gradient, by the same amount.
+func TestSharedGradients(t *testing.T) {
+	const batch = 20
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(batch, 2), gorgonia.WithName("x"))
+	y := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(batch, 2), gorgonia.WithName("y"))
+	w := func(name string) *gorgonia.Node {
+		return gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithName(name),
+			gorgonia.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{0.1, -0.1, 0.05, 0.2}))))
+	}
+	w1, w2 := w("w1"), w("w2")
+	logits := gorgonia.Must(gorgonia.Mul(x, gorgonia.Must(gorgonia.Add(w1, w2))))
+	logp := gorgonia.Must(gorgonia.LogSoftMax(logits))
+	loss := gorgonia.Must(gorgonia.Neg(gorgonia.Must(gorgonia.Mean(gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(logp, y)), 1))))))
+	_, err := gorgonia.Grad(loss, w1, w2)
+	require.NoError(t, err)
+	require.Same(t, w1.Deriv(), w2.Deriv(), "the model no longer shares its gradient node")
+	m := &Model{Name: "shared", Graph: g, X: x, Y: y, Output: logits, Loss: loss, Learnables: gorgonia.Nodes{w1, w2}}
+	tr, err := NewTrainer(m)
+	require.NoError(t, err)
+	defer tr.Close()
+	idx := make([]int, batch)
+	for i := range idx {
+		idx[i] = i
+	}
+	for _, solver := range []gorgonia.Solver{NewAdam(0.05, batch), gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0.5))} {
+		before := [2][]float32{slices.Clone(w1.Value().Data().([]float32)), slices.Clone(w2.Value().Data().([]float32))}
+		_, err = tr.Step(newBlobs(batch, 4), idx)
+		require.NoError(t, err)
+		require.NoError(t, solver.Step(gorgonia.NodesToValueGrads(m.Learnables)))
+		for i := range before[0] {
+			d1 := w1.Value().Data().([]float32)[i] - before[0][i]
+			d2 := w2.Value().Data().([]float32)[i] - before[1][i]
+			assert.NotZero(t, d1, "%T: w1[%d] did not move", solver, i)
+			assert.Equal(t, d1, d2, "%T: w1[%d] and w2[%d] moved differently", solver, i, i)
+		}
+	}
 }

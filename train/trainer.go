@@ -40,14 +40,38 @@ func NewTrainer(m *Model) (*Trainer, error) {
 	t.xT = tensor.New(tensor.WithShape(m.X.Shape().Clone()...), tensor.WithBacking(t.xs))
 	t.yT = tensor.New(tensor.WithShape(t.batch, t.classes), tensor.WithBacking(t.ys))
 	// The exact subgraph leaves out gradients nobody reads, such as the
-	// input's: a third of the first layer's work otherwise. No dual values
-	// are bound: the solver reads each gradient node's value (Node.Grad),
+	// input's: a third of the first layer's work otherwise. Where every
+	// learnable's gradient is a node of its own, no dual values are bound:
+	// the solver reads (and zeroes) the gradient node's value (Node.Grad),
 	// which the compiler keeps live to the program's end, instead of a copy
 	// the machine adds it into at every step (a pass over every weight, and
 	// a second buffer as large as the weights).
-	t.vm = gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(roots...))
+	var opts []gorgonia.VMOpt
+	if !ownGradients(m.Learnables) {
+		opts = append(opts, gorgonia.BindDualValues(m.Learnables...))
+	}
+	t.vm = gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(roots...), opts...)
 	t.eval = gorgonia.NewTapeMachine(m.Graph.ExactSubgraphRoots(m.Output))
 	return t, nil
+}
+
+// ownGradients reports whether each learnable's gradient is a node of its
+// own that the program computes at every step: not another learnable's too
+// (Gorgonia's addition hands both operands the same node, and a solver
+// zeroes each gradient after stepping its learnable), not an input and not
+// a constant (which outlive the step). Otherwise the learnables need dual
+// values, copies of their gradients the machine makes at every step.
+func ownGradients(learnables gorgonia.Nodes) bool {
+	seen := map[*gorgonia.Node]bool{}
+	for _, l := range learnables {
+		d := l.Deriv()
+		_, constant := d.Op().(interface{ Value() gorgonia.Value })
+		if d.Op() == nil || constant || seen[d] {
+			return false
+		}
+		seen[d] = true
+	}
+	return true
 }
 
 // Close releases the programs.
