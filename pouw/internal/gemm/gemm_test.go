@@ -320,4 +320,21 @@ func TestSparseMulRejectsBadFactor(t *testing.T) {
 			SparseMul(make([]int32, 2), a, 1, 4, idx, 2)
 		}()
 	}
+	// A long factor is checked on all cores (more workers forced than this
+	// machine may have); the panic still names the first bad entry.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const k = 100000
+	idx := make([]uint16, 2*k)
+	for l := range k {
+		idx[2*l], idx[2*l+1] = 0, 1
+	}
+	idx[2*90000+1] = 0            // the columns are equal
+	idx[2*60001] = 32             // a column beyond r
+	idx[2*60000+1] = idx[2*60000] // the first bad entry: equal columns
+	defer func() {
+		if got := recover(); got != "gemm: bad sparse factor entry 60000 (r=32)" {
+			t.Errorf("SparseMul panicked with %v", got)
+		}
+	}()
+	SparseMul(make([]int32, 32), make([]int8, k), 1, k, idx, 32)
 }
