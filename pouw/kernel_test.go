@@ -111,8 +111,10 @@ func TestKernelsMatchReference(t *testing.T) {
 // TestMinedProductSameWithEveryKernel mines the same product with gemmKernel
 // under every implementation (the fast ones denoise in their epilogue, or,
 // for a short k, multiply A and Bᵀ again) and with refKernel: the exact
-// product, every ticket and every win must agree.
+// product, every ticket and every win must agree, and the wins must be the
+// same when the tickets are not kept.
 func TestMinedProductSameWithEveryKernel(t *testing.T) {
+	keepingTickets(t)
 	rng := rand.New(rand.NewPCG(9, 10))
 	shapes := []struct{ m, k, n, r, h, w int }{
 		{17, 33, 19, 32, 2, 2},
@@ -160,6 +162,12 @@ func TestMinedProductSameWithEveryKernel(t *testing.T) {
 				require.Equal(t, x.ref.Wins[i].Ticket, p.Wins[i].Ticket)
 				require.Equal(t, x.ref.Wins[i].Proof.Plain, p.Wins[i].Proof.Plain)
 			}
+			keepTickets = false
+			q, err := MineProduct(x.job, x.prof, x.cfg, x.a, x.b)
+			keepTickets = true
+			require.NoError(t, err)
+			require.Nil(t, q.tickets)
+			require.Equal(t, p.Wins, q.Wins, "%s, tickets not kept", x.cfg)
 		}
 	}, implPackages...)
 }

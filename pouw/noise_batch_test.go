@@ -50,11 +50,13 @@ func TestDrawTicketsMatchesTicket(t *testing.T) {
 					js[i][w] = uint32(i*31 + w*7 + 1)
 				}
 			}
-			tickets := make([]tileTicket, n)
-			drawTickets(js, &sA, tickets)
-			for i := range js {
-				require.Equal(t, js[i].ticket(&sA), tickets[i].ticket, "%d jackpots: jackpot %d", n, i)
-			}
+			var got int
+			drawTickets(js, &sA, func(i int, ticket *[32]byte) {
+				require.Equal(t, got, i, "%d jackpots: out of order", n)
+				require.Equal(t, js[i].ticket(&sA), *ticket, "%d jackpots: jackpot %d", n, i)
+				got++
+			})
+			require.Equal(t, n, got, "%d jackpots: tickets drawn", n)
 		}
 	}, "hash16")
 }

@@ -44,7 +44,15 @@ func testJob(t testing.TB, cfg Config) Job {
 	return Job{Header: Header{Version: 1, Bits: Local.Nbits(8*work, int(cfg.Rank)), Timestamp: 1700000000}, CertVersion: CertSalted}
 }
 
+// keepingTickets makes the products mined during t keep every tile's
+// ticket in Product.tickets.
+func keepingTickets(t *testing.T) {
+	keepTickets = true
+	t.Cleanup(func() { keepTickets = false })
+}
+
 func TestDenoisedProductIsExact(t *testing.T) {
+	keepingTickets(t)
 	rng := rand.New(rand.NewPCG(7, 11))
 	shapes := []struct{ m, k, n, r, h, w int }{
 		{17, 33, 19, 32, 2, 2},   // k barely over r, tail of 1

@@ -16,6 +16,7 @@ import (
 // recomputes from a proof opening that tile: for winning tiles the proof
 // verifies, for the others it is rejected with ErrHighHash.
 func TestMinerTicketEqualsVerifierTicket(t *testing.T) {
+	keepingTickets(t)
 	rng := rand.New(rand.NewPCG(21, 22))
 	shapes := []struct {
 		profile    Profile
