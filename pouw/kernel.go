@@ -29,8 +29,8 @@ func (refKernel) mul(dst []int32, a, bt []int8, m, n, k int, grid *tileGrid, jac
 	if grid != nil {
 		r := grid.rank
 		chunks := (k - k%r) / r
-		rowTile = lineOwners(grid.rows, m)
-		colTile = lineOwners(grid.cols, n)
+		rowTile = grid.rows.owners(m)
+		colTile = grid.cols.owners(n)
 		xs = make([][]uint32, grid.numTiles())
 		for t := range xs {
 			xs[t] = make([]uint32, chunks)
@@ -42,7 +42,7 @@ func (refKernel) mul(dst []int32, a, bt []int8, m, n, k int, grid *tileGrid, jac
 			bj := bt[j*k : (j+1)*k]
 			var x []uint32
 			if grid != nil && rowTile[i] >= 0 && colTile[j] >= 0 {
-				x = xs[rowTile[i]*len(grid.cols)+colTile[j]]
+				x = xs[rowTile[i]*grid.cols.count()+colTile[j]]
 			}
 			// The running sum after each chunk of r is the transcript's
 			// accumulator; the tail k mod r is multiplied but not hashed.

@@ -210,7 +210,8 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 		drawTickets(jackpots[t0:t1], &sd.sA, func(i int, ticket *[32]byte) {
 			t := t0 + i
 			if keepTickets {
-				p.tickets[t] = tileTicket{rowOffset: grid.rows[t/len(grid.cols)][0], colOffset: grid.cols[t%len(grid.cols)][0], ticket: *ticket}
+				row, col := grid.offsets(t)
+				p.tickets[t] = tileTicket{rowOffset: row, colOffset: col, ticket: *ticket}
 			}
 			if bound.wins(ticket) {
 				mu.Lock()
@@ -221,8 +222,8 @@ func mineProduct(job Job, profile Profile, cfg Config, a, bt Matrix, kern kernel
 	})
 	slices.Sort(winners)
 	for _, t := range winners {
-		rows, cols := grid.rows[t/len(grid.cols)], grid.cols[t%len(grid.cols)]
-		rowOffset, colOffset := rows[0], cols[0]
+		rowOffset, colOffset := grid.offsets(t)
+		rows, cols := grid.rows.line(t/grid.cols.count()), grid.cols.line(t%grid.cols.count())
 		plain, err := buildPlainProof(&jobKey, a, bt, cfg, rows, cols)
 		if err != nil {
 			return nil, fmt.Errorf("proof for tile (%d, %d): %w", rowOffset, colOffset, err)

@@ -144,7 +144,7 @@ func (v *Verification) run(job Job, profile Profile, p *PlainProof, opts VerifyO
 	noisyA := noisyLines(aRows, p.A.RowIndices, &sd.sA, &labelA, k, r)
 	noisyBT := noisyLines(btRows, p.BT.RowIndices, &sd.sB, &labelB, k, r)
 	h, w := len(aRows), len(btRows)
-	grid := &tileGrid{rows: [][]int{indexRange(h)}, cols: [][]int{indexRange(w)}, rank: r}
+	grid := &tileGrid{rows: tileLines{idx: indexRange(h), offsets: []int{0}}, cols: tileLines{idx: indexRange(w), offsets: []int{0}}, rank: r}
 	jackpots := make([]jackpot, 1)
 	refKernel{}.mul(make([]int32, h*w), noisyA, noisyBT, h, w, k, grid, jackpots)
 	v.Jackpot = jackpots[0]
