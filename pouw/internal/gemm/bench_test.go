@@ -59,7 +59,7 @@ func BenchmarkMulShapes(b *testing.B) {
 // factor written out densely through Mul (k·r MACs a row). 16×78400 is a
 // convolution's weight gradient: 16 channels over 100 images of 28×28.
 func BenchmarkSparseMul(b *testing.B) {
-	for _, s := range [][3]int{{1024, 784, 32}, {128, 784, 32}, {2048, 2048, 128}, {16, 78400, 32}} {
+	for _, s := range [][3]int{{1024, 784, 32}, {128, 784, 32}, {2048, 2048, 128}, {16, 78400, 32}, {19600, 144, 32}} {
 		m, k, r := s[0], s[1], s[2]
 		rng := rand.New(rand.NewPCG(1, 2))
 		a := randInt8(rng, m*k, false)
