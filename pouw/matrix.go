@@ -52,7 +52,7 @@ func checkOperands(a, bt Matrix) error {
 func (x Matrix) checkInt7(name string) error {
 	var first atomic.Int64
 	first.Store(-1)
-	parallel.Range(len(x.Data), 1<<18, func(lo, hi int) {
+	parallel.Range(len(x.Data), 1<<16, func(lo, hi int) {
 		if i := vec8.FirstOutside(x.Data[lo:hi], -64, 64); i >= 0 {
 			for at := int64(lo + i); ; {
 				f := first.Load()

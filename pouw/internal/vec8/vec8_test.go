@@ -46,8 +46,13 @@ func testAddPairs(t *testing.T) {
 func TestFirstOutside(t *testing.T) { impltest.Run(t, testFirstOutside, "vec8") }
 
 func testFirstOutside(t *testing.T) {
-	for _, n := range []int{0, 1, 63, 64, 65, 640, 1000} {
-		for _, at := range []int{-1, 0, n / 2, n - 1} {
+	for _, n := range []int{0, 1, 63, 64, 65, 640, 1000, 4096} {
+		// Every block of a step of four (32-byte blocks), and a second
+		// entry outside the range later on: the first must be named.
+		for _, at := range []int{-1, 0, 40, 70, 100, n / 2, n - 1} {
+			if at >= n {
+				continue
+			}
 			for _, bad := range []int8{65, -65, 127, -128} {
 				x := make([]int8, n)
 				for i := range x {
@@ -58,6 +63,9 @@ func testFirstOutside(t *testing.T) {
 					x[at], want = bad, at
 					if at > 0 {
 						x[at-1] = 64 // an extreme inside value just before
+					}
+					if at+200 < n {
+						x[at+200] = 100 // a later one, in a later step
 					}
 				}
 				if got := FirstOutside(x, -64, 64); got != want {
