@@ -285,7 +285,7 @@ func TestTranspose(t *testing.T) {
 // A large operand is range-checked in pieces on all cores; the error still
 // names its first bad entry, wherever the others are.
 func TestCheckInt7NamesFirstBadEntry(t *testing.T) {
-	const rows, cols = 3000, 1024 // 3 MB: twelve pieces of the check
+	const rows, cols = 3000, 1024 // 3 MB: the check cut into pieces over the cores
 	x := Matrix{Rows: rows, Cols: cols, Data: make([]int8, rows*cols)}
 	for _, bad := range [][]int{{2999*cols + 5}, {17, 2000 * cols}, {1500*cols + 1, 1500*cols + 2, 10 * cols}, {rows*cols - 1}} {
 		clear(x.Data)
