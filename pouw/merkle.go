@@ -77,8 +77,8 @@ const groupBytes = hash16.GroupBytes
 // pieces as parallel.Range allows, down to one group a piece: a call's
 // eight-lane parents, shared by fewer groups, cost a few per cent more,
 // while pieces of eight left a product of nine groups (784×100 and 512×100
-// operands) on one core, and one of thirty 2:1 between two (52 → 35 and
-// 130 → 107 µs).
+// operands) on one core, and split one of thirty 2:1 between two cores
+// (52 → 35 and 130 → 107 µs).
 func commitmentRoots(key *[32]byte, datas [][]byte, roots []*[32]byte) {
 	kw := keyWords(key)
 	first := make([]int, len(datas)+1) // first[i]: index of datas[i]'s first group

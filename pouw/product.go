@@ -69,7 +69,7 @@ type Product struct {
 // Product.tickets, for tests to compare; a product needs only the winners,
 // and a slice as long as the tiles would be allocated and cleared every
 // product (21 µs of a 784×100×512 product's 80 µs of tickets).
-var keepTickets = false
+var keepTickets bool
 
 // tileTicket is the lottery ticket of one tile, placed by its offsets.
 type tileTicket struct {
@@ -280,7 +280,8 @@ func unminedProduct(a, bt Matrix, kern kernel, reason error, dst []int32) *Produ
 
 // drawTickets calls each(i, ticket) with the ticket of jackpots[i] (the same
 // value as jackpot.ticket), for every i in order: hash16 takes the
-// transcripts as they lie, sixteen words a tile.
+// transcripts as they lie, sixteen words a tile. *ticket is valid only
+// during the call.
 func drawTickets(jackpots []jackpot, sA *[32]byte, each func(i int, ticket *[32]byte)) {
 	kw := keyWords(sA)
 	var out [64][8]uint32
